@@ -1,0 +1,33 @@
+"""Encode and decode COCO panoptic segment ids.
+
+COCO panoptic PNGs store a segment id per pixel as RGB: ``id = R + 256 G + 256^2 B``.
+In memory mmpanoptic keeps an ``int32``/``int64`` id map plus a ``segments_info``
+list; it never packs ``instance * 1000 + category`` into one number.
+"""
+import numpy as np
+
+VOID = 0
+
+
+def rgb2id(color: np.ndarray) -> np.ndarray:
+    """Decode an ``(H, W, 3)`` uint8 RGB array to ``(H, W)`` int64 segment ids.
+
+    >>> rgb2id(np.array([[[1, 2, 0]]], dtype=np.uint8))
+    array([[513]])
+    """
+    if color.ndim != 3 or color.shape[2] != 3:
+        raise ValueError(f'expected an (H, W, 3) RGB array, got shape {color.shape}')
+    color = color.astype(np.int64, copy=False)
+    return color[..., 0] + 256 * color[..., 1] + 65536 * color[..., 2]
+
+
+def id2rgb(ids: np.ndarray) -> np.ndarray:
+    """Encode ``(H, W)`` integer ids to an ``(H, W, 3)`` uint8 RGB array."""
+    ids = np.asarray(ids, dtype=np.int64)
+    if ids.min(initial=0) < 0 or ids.max(initial=0) >= 256**3:
+        raise ValueError('segment ids must lie in [0, 256^3) to fit in RGB')
+    rgb = np.empty(ids.shape + (3, ), dtype=np.uint8)
+    rgb[..., 0] = ids % 256
+    rgb[..., 1] = (ids // 256) % 256
+    rgb[..., 2] = ids // 65536
+    return rgb

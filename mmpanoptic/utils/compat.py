@@ -1,0 +1,70 @@
+"""Small compatibility layer for the OpenMMLab 2.x stack on torch >= 2.6 and numpy 2.
+
+torch >= 2.6 calls ``torch.load(..., weights_only=True)`` by default.  The
+checkpoints that mmengine 0.10's runner writes hold more than tensors: the
+message hub keeps :class:`mmengine.logging.HistoryBuffer` objects and numpy
+arrays / scalars, so ``load_from`` and ``resume`` fail out of the box with
+``_pickle.UnpicklingError: Weights only load failed``.
+
+Rather than turning ``weights_only`` off (which re-enables arbitrary code
+execution from a checkpoint file), we allow-list the few classes such
+checkpoints contain with :func:`torch.serialization.add_safe_globals`.  The
+list covers checkpoints pickled under numpy 1 (``numpy.core.*``) and numpy 2
+(``numpy._core.*``).  Nothing in site-packages is edited.
+"""
+import importlib
+from typing import Any, List, Tuple
+
+import numpy as np
+import torch
+
+_APPLIED = False
+
+
+def _numpy_globals() -> List[Tuple[Any, str]]:
+    """(object, qualified name) pairs for numpy pieces that pickles reference."""
+    entries: List[Tuple[Any, str]] = []
+    core_name = 'numpy._core' if hasattr(np, '_core') else 'numpy.core'
+    multiarray = importlib.import_module(f'{core_name}.multiarray')
+    for attr in ('_reconstruct', 'scalar'):
+        obj = getattr(multiarray, attr)
+        # Register under both spellings: a checkpoint written under numpy 1
+        # says numpy.core.multiarray, one written under numpy 2 says _core.
+        for mod in ('numpy.core.multiarray', 'numpy._core.multiarray'):
+            entries.append((obj, f'{mod}.{attr}'))
+    entries.append((np.ndarray, 'numpy.ndarray'))
+    entries.append((np.dtype, 'numpy.dtype'))
+    # numpy >= 1.25 pickles dtypes through their classes (numpy.dtypes.Float64DType).
+    dtypes_mod = getattr(np, 'dtypes', None)
+    if dtypes_mod is not None:
+        for name in dir(dtypes_mod):
+            obj = getattr(dtypes_mod, name)
+            if isinstance(obj, type) and name.endswith('DType'):
+                entries.append((obj, f'numpy.dtypes.{name}'))
+    return entries
+
+
+def checkpoint_safe_globals() -> List[Tuple[Any, str]]:
+    """Everything an mmengine runner checkpoint needs beyond plain tensors."""
+    from mmengine.logging import HistoryBuffer
+    entries = _numpy_globals()
+    entries.append(
+        (HistoryBuffer, 'mmengine.logging.history_buffer.HistoryBuffer'))
+    return entries
+
+
+def allow_mmengine_checkpoints() -> None:
+    """Allow-list the classes in mmengine checkpoints for ``weights_only`` loads."""
+    add = getattr(torch.serialization, 'add_safe_globals', None)
+    if add is None:  # torch < 2.4 has no weights_only default to worry about
+        return
+    add(checkpoint_safe_globals())
+
+
+def apply_compat_patches() -> None:
+    """Apply every compatibility fix once; safe to call many times."""
+    global _APPLIED
+    if _APPLIED:
+        return
+    allow_mmengine_checkpoints()
+    _APPLIED = True

@@ -1,0 +1,8 @@
+from .coco_panoptic import CocoPanopticDataset, PanopticAnnotationError, parse_categories
+from .toy_panoptic import TOY_CATEGORIES, make_toy_panoptic, render_scene
+from .transforms import *  # noqa: F401,F403
+
+__all__ = [
+    'CocoPanopticDataset', 'PanopticAnnotationError', 'parse_categories',
+    'TOY_CATEGORIES', 'make_toy_panoptic', 'render_scene'
+]

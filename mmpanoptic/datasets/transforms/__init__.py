@@ -1,0 +1,4 @@
+from .formatting import PackPanopticInputs
+from .loading import LoadPanopticAnnotations
+
+__all__ = ['LoadPanopticAnnotations', 'PackPanopticInputs']

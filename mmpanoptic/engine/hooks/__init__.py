@@ -1,0 +1,3 @@
+from .visualization_hook import PanopticVisualizationHook
+
+__all__ = ['PanopticVisualizationHook']

@@ -1,0 +1,3 @@
+from .panoptic_fpn import PanopticFPN, build_part
+
+__all__ = ['PanopticFPN', 'build_part']

@@ -1,0 +1,107 @@
+"""Panoptic FPN (Kirillov et al., CVPR 2019)."""
+import copy
+from typing import Dict, List, Optional, Tuple, Union
+
+import torch
+from mmdet.models.detectors import TwoStageDetector
+from mmdet.structures import SampleList
+from mmengine.structures import PixelData
+from torch import Tensor, nn
+
+from mmpanoptic.registry import MODELS
+
+ConfigOrModule = Union[dict, nn.Module]
+
+
+def build_part(part, registry=MODELS):
+    """Build a component given as a config dict; pass a built one through."""
+    if part is None or not isinstance(part, dict):
+        return part
+    return registry.build(part)
+
+
+@MODELS.register_module()
+class PanopticFPN(TwoStageDetector):
+    """Shared FPN features feeding a Mask R-CNN instance branch and a
+    semantic FPN branch, merged by a fusion module.
+
+    It reuses mmdet's two-stage detector for the RPN and RoI heads and adds
+    a semantic head (e.g. ``mmdet.PanopticFPNHead``) and a fusion module
+    (:class:`HeuristicFusion`), both registry-built and swappable.
+
+    Args:
+        backbone, neck, rpn_head, roi_head: as in mmdet's ``TwoStageDetector``.
+        semantic_head: config or module; its ``loss(x, data_samples)`` returns
+            a loss dict and ``predict(x, img_metas, rescale)`` per-image
+            (S + 1, H, W) logits.
+        fusion: config or callable ``(instances, sem_logits) -> (ids, segments_info)``.
+        train_cfg, test_cfg, data_preprocessor, init_cfg: as in mmdet.
+
+    Predictions are written to ``data_sample.pred_panoptic_seg``: ``sem_seg``
+    is the (1, H, W) int32 id map at the original image size and the
+    metainfo ``segments_info`` lists ``id``, ``label``, ``isthing``,
+    ``score``, ``area``.  ``pred_instances`` keeps the raw detections.
+    """
+
+    def __init__(self,
+                 *,
+                 backbone: ConfigOrModule,
+                 neck: ConfigOrModule,
+                 rpn_head: ConfigOrModule,
+                 roi_head: ConfigOrModule,
+                 semantic_head: ConfigOrModule,
+                 fusion,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            backbone=backbone, neck=neck, rpn_head=rpn_head, roi_head=roi_head,
+            train_cfg=train_cfg, test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.semantic_head = build_part(semantic_head)
+        self.fusion = build_part(fusion)
+
+    def _instance_losses(self, x: Tuple[Tensor], data_samples: SampleList) -> Dict:
+        """RPN (class-agnostic) and RoI losses on already computed features."""
+        losses = {}
+        proposal_cfg = self.train_cfg.get('rpn_proposal', self.test_cfg.rpn)
+        rpn_samples = copy.deepcopy(data_samples)
+        for s in rpn_samples:
+            s.gt_instances.labels = torch.zeros_like(s.gt_instances.labels)
+        rpn_losses, proposals = self.rpn_head.loss_and_predict(
+            x, rpn_samples, proposal_cfg=proposal_cfg)
+        for key in list(rpn_losses):
+            if 'loss' in key and 'rpn' not in key:
+                rpn_losses[f'rpn_{key}'] = rpn_losses.pop(key)
+        losses.update(rpn_losses)
+        losses.update(self.roi_head.loss(x, proposals, data_samples))
+        return losses
+
+    def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict:
+        """Instance, RPN and semantic losses for a (B, 3, H, W) batch."""
+        x = self.extract_feat(batch_inputs)
+        losses = self._instance_losses(x, batch_data_samples)
+        losses.update(self.semantic_head.loss(x, batch_data_samples))
+        return losses
+
+    def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
+                rescale: bool = True) -> SampleList:
+        """Panoptic predictions at the original image size."""
+        x = self.extract_feat(batch_inputs)
+        img_metas = [s.metainfo for s in batch_data_samples]
+        proposals = self.rpn_head.predict(x, batch_data_samples, rescale=False)
+        instances = self.roi_head.predict(x, proposals, batch_data_samples, rescale=True)
+        sem_logits = self.semantic_head.predict(x, img_metas, rescale=True)
+        for sample, inst, sem in zip(batch_data_samples, instances, sem_logits):
+            ids, segments = self.fusion(inst, sem)
+            sample.pred_instances = inst
+            sample.pred_panoptic_seg = PixelData(
+                sem_seg=ids[None], metainfo=dict(segments_info=segments))
+        return batch_data_samples
+
+    def _forward(self, batch_inputs: Tensor,
+                 batch_data_samples: Optional[SampleList] = None) -> Tuple:
+        """Raw outputs (features, RPN outputs, semantic logits) for tracing."""
+        x = self.extract_feat(batch_inputs)
+        return x, self.rpn_head.forward(x), self.semantic_head.forward(x)['seg_preds']

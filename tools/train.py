@@ -5,6 +5,7 @@
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
@@ -33,6 +34,9 @@ def parse_args():
 
 def main():
     args = parse_args()
+    # Like mmdet's tools: let custom_imports of projects/ resolve from the
+    # directory the command runs in (python puts tools/ on sys.path instead).
+    sys.path.insert(0, os.getcwd())
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher

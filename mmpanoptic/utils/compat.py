@@ -10,9 +10,14 @@ Rather than turning ``weights_only`` off (which re-enables arbitrary code
 execution from a checkpoint file), we allow-list the few classes such
 checkpoints contain with :func:`torch.serialization.add_safe_globals`.  The
 list covers checkpoints pickled under numpy 1 (``numpy.core.*``) and numpy 2
-(``numpy._core.*``).  Nothing in site-packages is edited.
+(``numpy._core.*``).  ``HistoryBuffer`` pickles its statistics methods as
+``getattr(HistoryBuffer, 'mean')``; instead of allowing the builtin
+``getattr``, a restricted stand-in is registered under that name which only
+resolves HistoryBuffer's registered statistics methods.  Nothing in
+site-packages is edited.
 """
 import importlib
+import pickle
 from typing import Any, List, Tuple
 
 import numpy as np
@@ -44,12 +49,30 @@ def _numpy_globals() -> List[Tuple[Any, str]]:
     return entries
 
 
+# HistoryBuffer's own statistics; its class-level registry only fills up when
+# the first instance is built, which a fresh process loading a checkpoint has
+# not done yet.
+_HISTORY_BUFFER_STATS = ('min', 'max', 'mean', 'current')
+
+
+def history_buffer_getattr(obj: Any, name: str) -> Any:
+    """``getattr`` limited to what HistoryBuffer pickles refer to."""
+    from mmengine.logging import HistoryBuffer
+    allowed = set(_HISTORY_BUFFER_STATS) | set(HistoryBuffer._statistics_methods)
+    if (obj is HistoryBuffer or isinstance(obj, HistoryBuffer)) and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}); only HistoryBuffer '
+        f'statistics methods are allowed')
+
+
 def checkpoint_safe_globals() -> List[Tuple[Any, str]]:
     """Everything an mmengine runner checkpoint needs beyond plain tensors."""
     from mmengine.logging import HistoryBuffer
     entries = _numpy_globals()
     entries.append(
         (HistoryBuffer, 'mmengine.logging.history_buffer.HistoryBuffer'))
+    entries.append((history_buffer_getattr, 'builtins.getattr'))
     return entries
 
 

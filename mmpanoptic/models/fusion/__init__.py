@@ -1,4 +1,4 @@
-from .functional import heuristic_fusion
+from .functional import heuristic_merge
 from .heuristic_fusion import HeuristicFusion
 
-__all__ = ['heuristic_fusion', 'HeuristicFusion']
+__all__ = ['heuristic_merge', 'HeuristicFusion']

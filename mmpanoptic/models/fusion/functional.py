@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 
-def heuristic_fusion(masks: Tensor,
+def heuristic_merge(masks: Tensor,
                      labels: Tensor,
                      scores: Tensor,
                      sem_seg: Tensor,
@@ -47,7 +47,7 @@ def heuristic_fusion(masks: Tensor,
 
     >>> m = torch.zeros(1, 4, 4, dtype=torch.bool); m[0, :2, :2] = True
     >>> sem = torch.zeros(2, 4, 4); sem[0] = 1.0      # stuff channel 0 wins
-    >>> ids, info = heuristic_fusion(m, torch.tensor([0]), torch.tensor([0.9]),
+    >>> ids, info = heuristic_merge(m, torch.tensor([0]), torch.tensor([0.9]),
     ...                              sem, num_things=1, stuff_area_limit=1)
     >>> ids.tolist()[0], [(s['label'], s['area']) for s in info]
     ([1, 1, 2, 2], [(0, 4), (1, 12)])

@@ -1,4 +1,4 @@
-"""Registered wrapper of :func:`heuristic_fusion` holding its config knobs."""
+"""Registered wrapper of :func:`heuristic_merge` holding its config knobs."""
 from typing import Dict, List, Tuple
 
 from mmengine.structures import InstanceData
@@ -6,7 +6,7 @@ from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
-from .functional import heuristic_fusion
+from .functional import heuristic_merge
 
 
 @MODELS.register_module()
@@ -35,7 +35,7 @@ class HeuristicFusion:
     def __call__(self, instances: InstanceData, sem_seg: Tensor) -> Tuple[Tensor, List[Dict]]:
         """Fuse one image's ``instances`` (masks, labels, scores) with its
         (S + 1, H, W) semantic logits."""
-        return heuristic_fusion(
+        return heuristic_merge(
             instances.masks, instances.labels, instances.scores, sem_seg,
             num_things=self.num_things, score_thr=self.score_thr,
             overlap_thr=self.overlap_thr, stuff_area_limit=self.stuff_area_limit)

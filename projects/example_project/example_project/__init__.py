@@ -1,0 +1,3 @@
+from .light_semantic_head import LightSemanticHead
+
+__all__ = ['LightSemanticHead']

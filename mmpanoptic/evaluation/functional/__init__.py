@@ -1,4 +1,7 @@
-from .pq import (PanopticEvalError, PQStats, pq_average, pq_image_stats,
-                 pq_summary)
+from .pq import (SIZE_RANGES, PanopticEvalError, PQStats, pq_average, pq_image_stats,
+                 pq_image_stats_by_size, pq_summary, size_of)
 
-__all__ = ['PanopticEvalError', 'PQStats', 'pq_average', 'pq_image_stats', 'pq_summary']
+__all__ = [
+    'SIZE_RANGES', 'PanopticEvalError', 'PQStats', 'pq_average', 'pq_image_stats',
+    'pq_image_stats_by_size', 'pq_summary', 'size_of'
+]

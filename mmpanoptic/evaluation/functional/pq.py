@@ -22,7 +22,7 @@ The rules follow COCO's reference ``pq_compute`` to the letter:
 Unlike the reference, malformed input raises :class:`PanopticEvalError`
 naming the image and the segment instead of a bare ``KeyError``.
 """
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -46,6 +46,8 @@ def _segment_table(segments: Sequence[Mapping], image: str, kind: str,
         if sid in table:
             raise PanopticEvalError(
                 f'{image}: {kind} segment id {sid} appears twice in segments_info')
+        if kind == 'gt' and 'area' not in seg:
+            raise PanopticEvalError(f'{image}: gt segment {sid} has no "area"')
         if categories is not None and cat not in categories:
             raise PanopticEvalError(
                 f'{image}: {kind} segment {sid} has unknown category_id {cat}')
@@ -53,20 +55,52 @@ def _segment_table(segments: Sequence[Mapping], image: str, kind: str,
     return table
 
 
-def _pair_counts(gt_ids: np.ndarray, pred_ids: np.ndarray):
-    """Intersection counts of every (gt id, pred id) pair present.
+# COCO's object size ranges, by gt area (TP / FN) or pred area (FP), in pixels.
+SIZE_RANGES = (('small', 0, 32**2), ('medium', 32**2, 96**2), ('large', 96**2, float('inf')))
 
-    Segment ids are first mapped to small dense indices so a single
-    ``np.bincount`` over ``gt_index * n_pred + pred_index`` does the pairing.
+
+def size_of(area: float) -> str:
+    """COCO size bucket of an area in pixels."""
+    for name, low, high in SIZE_RANGES:
+        if low <= area < high:
+            return name
+    return 'large'
+
+
+def _dense_index(ids: np.ndarray, table: Mapping[int, Mapping], image: str,
+                 kind: str, check: bool) -> Tuple[np.ndarray, List[int], np.ndarray]:
+    """Map segment ids to dense indices: ``0..k-1`` for the ids listed in
+    ``segments_info``, ``k`` for VOID and ``k + 1`` for unlisted ids.
+
+    One ``np.searchsorted`` against the (few) listed ids replaces sorting all
+    pixels.  Returns the dense map, the sorted ids and the pixel count of
+    every listed id.
     """
-    gt_flat = gt_ids.ravel()
-    pred_flat = pred_ids.ravel()
-    gt_u, gt_inv = np.unique(gt_flat, return_inverse=True)
-    pr_u, pr_inv = np.unique(pred_flat, return_inverse=True)
-    joint = np.bincount(gt_inv.astype(np.int64) * len(pr_u) + pr_inv,
-                        minlength=len(gt_u) * len(pr_u)).reshape(len(gt_u), len(pr_u))
-    gi, pi = np.nonzero(joint)
-    return gt_u, pr_u, joint, gi, pi
+    listed = sorted(table)
+    k = len(listed)
+    flat = ids.ravel()
+    if k == 0:
+        unknown = flat != VOID
+        dense = np.where(unknown, 1, 0)
+    else:
+        keys = np.asarray(listed, dtype=np.int64)
+        pos = np.searchsorted(keys, flat)
+        np.minimum(pos, k - 1, out=pos)
+        hit = keys[pos] == flat
+        unknown = ~hit & (flat != VOID)
+        dense = np.where(hit, pos, np.where(unknown, k + 1, k))
+    if check and unknown.any():
+        sid = int(flat[np.argmax(unknown)])
+        where = 'prediction PNG' if kind == 'pred' else 'ground-truth PNG'
+        raise PanopticEvalError(
+            f'{image}: segment {sid} is in the {where} but not in its segments_info')
+    counts = np.bincount(dense, minlength=k + 2)[:k]
+    if check and k and (counts == 0).any():
+        sid = listed[int(np.argmin(counts))]
+        what = 'prediction' if kind == 'pred' else 'ground-truth'
+        raise PanopticEvalError(
+            f'{image}: {what} segment {sid} is in segments_info but not in the PNG')
+    return dense, listed, counts
 
 
 def pq_image_stats(gt_ids: np.ndarray,
@@ -101,121 +135,114 @@ def pq_image_stats(gt_ids: np.ndarray,
     >>> s[1].tolist(), s[2].tolist()   # IoU of 5 with 1 is 2/3 > 0.5
     ([0.6666666666666666, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0])
     """
+    return pq_image_stats_by_size(gt_ids, gt_segments, pred_ids, pred_segments,
+                                  categories, image, check_gt_png)[0]
+
+
+def pq_image_stats_by_size(gt_ids: np.ndarray,
+                           gt_segments: Sequence[Mapping],
+                           pred_ids: np.ndarray,
+                           pred_segments: Sequence[Mapping],
+                           categories: Mapping[int, Mapping],
+                           image: str = 'image',
+                           check_gt_png: bool = True):
+    """:func:`pq_image_stats` plus the same counts for thing classes split by
+    object size: ``({cat: stats}, {size: {cat: stats}})``.  A TP or FN falls
+    in the bucket of its gt area, a FP in the bucket of its pred area."""
     if gt_ids.shape != pred_ids.shape:
         raise PanopticEvalError(
             f'{image}: prediction size {pred_ids.shape[1]}x{pred_ids.shape[0]} '
             f'(WxH) differs from ground truth {gt_ids.shape[1]}x{gt_ids.shape[0]}')
     gt_table = _segment_table(gt_segments, image, 'gt', categories)
     pred_table = _segment_table(pred_segments, image, 'pred', categories)
-
-    gt_u, pr_u, joint, gi, pi = _pair_counts(gt_ids, pred_ids)
-    pred_area_by_id = dict(zip(pr_u.tolist(), joint.sum(0).tolist()))
-
-    # Pred PNG and JSON must agree (VOID may appear without a JSON entry).
-    for sid in pred_area_by_id:
-        if sid != VOID and sid not in pred_table:
-            raise PanopticEvalError(
-                f'{image}: segment {sid} is in the prediction PNG but not in its '
-                f'segments_info')
-    for sid in pred_table:
-        if sid not in pred_area_by_id:
-            raise PanopticEvalError(
-                f'{image}: prediction segment {sid} is in segments_info but not '
-                f'in the PNG')
-    if check_gt_png:
-        gt_present = set(gt_u.tolist())
-        for sid in gt_present:
-            if sid != VOID and sid not in gt_table:
-                raise PanopticEvalError(
-                    f'{image}: segment {sid} is in the ground-truth PNG but not '
-                    f'in its segments_info')
-        for sid in gt_table:
-            if sid not in gt_present:
-                raise PanopticEvalError(
-                    f'{image}: ground-truth segment {sid} is in segments_info but '
-                    f'not in the PNG')
+    g_dense, g_ids, _ = _dense_index(gt_ids, gt_table, image, 'gt', check_gt_png)
+    p_dense, p_ids, p_area = _dense_index(pred_ids, pred_table, image, 'pred', True)
+    kg, kp = len(g_ids), len(p_ids)
+    # joint[i, j]: pixels of gt i and pred j; row kg is gt VOID, row kg + 1
+    # gt ids missing from segments_info (only with check_gt_png=False; like
+    # the reference they match nothing and do not count as VOID).
+    joint = np.bincount(g_dense * (kp + 2) + p_dense,
+                        minlength=(kg + 2) * (kp + 2)).reshape(kg + 2, kp + 2)
+    on_void = joint[kg, :kp]
 
     stats: Dict[int, np.ndarray] = {}
+    sized: Dict[str, Dict[int, np.ndarray]] = {name: {} for name, _, _ in SIZE_RANGES}
 
-    def stat(cat):
-        if cat not in stats:
-            stats[cat] = np.zeros(4, dtype=np.float64)
-        return stats[cat]
+    def add(cat, field, value=1.0, area=None):
+        stats.setdefault(cat, np.zeros(4))[field] += value
+        if area is not None and categories.get(cat, {}).get('isthing', 0):
+            sized[size_of(area)].setdefault(cat, np.zeros(4))[field] += value
 
-    gt_id_list = gt_u.tolist()
-    pr_id_list = pr_u.tolist()
-    void_row = gt_u.searchsorted(VOID)
-    has_gt_void = void_row < len(gt_u) and gt_u[void_row] == VOID
-
-    def gt_void_overlap(pred_col):
-        return int(joint[void_row, pred_col]) if has_gt_void else 0
-
-    gt_matched, pred_matched = set(), set()
-    for r, c in zip(gi.tolist(), pi.tolist()):
-        gid, pid = gt_id_list[r], pr_id_list[c]
-        gseg, pseg = gt_table.get(gid), pred_table.get(pid)
-        if gseg is None or pseg is None:
-            continue
-        if gseg.get('iscrowd', 0) == 1:
-            continue
-        if int(gseg['category_id']) != int(pseg['category_id']):
+    g_cat = [int(gt_table[i]['category_id']) for i in g_ids]
+    p_cat = [int(pred_table[j]['category_id']) for j in p_ids]
+    g_crowd = [gt_table[i].get('iscrowd', 0) == 1 for i in g_ids]
+    g_area = [gt_table[i]['area'] for i in g_ids]
+    g_matched = [False] * kg
+    p_matched = [False] * kp
+    rows, cols = np.nonzero(joint[:kg, :kp])
+    for r, c in zip(rows.tolist(), cols.tolist()):
+        if g_crowd[r] or g_cat[r] != p_cat[c]:
             continue
         inter = int(joint[r, c])
-        # Union leaves out the pred's pixels that fall on gt VOID.
-        union = (pred_area_by_id[pid] + gseg['area'] - inter - gt_void_overlap(c))
+        # The union leaves out the pred's pixels that fall on gt VOID.
+        union = int(p_area[c]) + g_area[r] - inter - int(on_void[c])
         iou = inter / union
         if iou > 0.5:
-            s = stat(int(gseg['category_id']))
-            s[0] += iou
-            s[1] += 1
-            gt_matched.add(gid)
-            pred_matched.add(pid)
+            add(g_cat[r], 0, iou, g_area[r])
+            add(g_cat[r], 1, 1.0, g_area[r])
+            g_matched[r] = p_matched[c] = True
 
-    crowd_by_cat = {}
-    for gid, gseg in gt_table.items():
-        cat = int(gseg['category_id'])
-        if gid in gt_matched:
+    crowd_row = {}
+    order = {sid: r for r, sid in enumerate(g_ids)}
+    for seg in gt_segments:  # JSON order decides which crowd counts (the last)
+        r = order[int(seg['id'])]
+        if g_matched[r]:
             continue
-        if gseg.get('iscrowd', 0) == 1:
-            crowd_by_cat[cat] = gid  # the reference keeps the last crowd only
-            stat(cat)
+        if g_crowd[r]:
+            crowd_row[g_cat[r]] = r  # the reference keeps the last crowd only
+            stats.setdefault(g_cat[r], np.zeros(4))
             continue
-        stat(cat)[3] += 1
+        add(g_cat[r], 3, 1.0, g_area[r])
 
-    col_of = {pid: c for c, pid in enumerate(pr_id_list)}
-    row_of = {gid: r for r, gid in enumerate(gt_id_list)}
-    for pid, pseg in pred_table.items():
-        cat = int(pseg['category_id'])
-        if pid in pred_matched:
+    for c in range(kp):
+        if p_matched[c]:
             continue
-        c = col_of[pid]
-        ignored = gt_void_overlap(c)
-        crowd = crowd_by_cat.get(cat)
-        if crowd is not None and crowd in row_of:
-            ignored += int(joint[row_of[crowd], c])
-        if ignored / pred_area_by_id[pid] > 0.5:
-            stat(cat)
+        ignored = int(on_void[c])
+        r = crowd_row.get(p_cat[c])
+        if r is not None:
+            ignored += int(joint[r, c])
+        if ignored / int(p_area[c]) > 0.5:
+            stats.setdefault(p_cat[c], np.zeros(4))
             continue
-        stat(cat)[2] += 1
-    return stats
+        add(p_cat[c], 2, 1.0, int(p_area[c]))
+    return stats, sized
+
+
+def _accumulate(into: Dict[int, np.ndarray], image_stats: Mapping[int, np.ndarray]) -> None:
+    for cat, s in image_stats.items():
+        if cat in into:
+            into[cat] = into[cat] + s
+        else:
+            into[cat] = np.array(s, dtype=np.float64)
 
 
 class PQStats:
-    """Accumulated ``[iou_sum, tp, fp, fn]`` per category id."""
+    """Accumulated ``[iou_sum, tp, fp, fn]`` per category id, and per COCO
+    size bucket for thing classes (``per_size[size][cat]``)."""
 
     def __init__(self) -> None:
         self.per_cat: Dict[int, np.ndarray] = {}
+        self.per_size: Dict[str, Dict[int, np.ndarray]] = {n: {} for n, _, _ in SIZE_RANGES}
 
-    def add(self, image_stats: Mapping[int, np.ndarray]) -> 'PQStats':
-        for cat, s in image_stats.items():
-            if cat in self.per_cat:
-                self.per_cat[cat] = self.per_cat[cat] + s
-            else:
-                self.per_cat[cat] = np.array(s, dtype=np.float64)
+    def add(self, image_stats: Mapping[int, np.ndarray],
+            sized: Optional[Mapping[str, Mapping[int, np.ndarray]]] = None) -> 'PQStats':
+        _accumulate(self.per_cat, image_stats)
+        for name, per_cat in (sized or {}).items():
+            _accumulate(self.per_size[name], per_cat)
         return self
 
     def merge(self, other: 'PQStats') -> 'PQStats':
-        return self.add(other.per_cat)
+        return self.add(other.per_cat, other.per_size)
 
 
 def _class_result(s: np.ndarray):
@@ -279,9 +306,15 @@ def pq_summary(stats: PQStats,
             res = _class_result(s)
         res.update(tp=int(tp), fp=int(fp), fn=int(fn), iou_sum=iou)
         per_class[cat] = res
+    by_size = {}
+    for name, _, _ in SIZE_RANGES:
+        sized = PQStats()
+        sized.per_cat = stats.per_size.get(name, {})
+        by_size[name] = pq_average(sized, categories, True)
     return {
         'All': pq_average(stats, categories, None),
         'Things': pq_average(stats, categories, True),
         'Stuff': pq_average(stats, categories, False),
         'per_class': per_class,
+        'things_by_size': by_size,
     }

@@ -1,5 +1,10 @@
 """Panoptic Quality for the mmengine runner, on in-memory predictions."""
+import json
+import os
+import os.path as osp
 from typing import Dict, Optional, Sequence
+
+import mmcv
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
@@ -7,7 +12,7 @@ from mmengine.logging import MMLogger
 
 from mmpanoptic.registry import METRICS
 
-from ..functional import PanopticEvalError, PQStats, pq_image_stats, pq_summary
+from ..functional import PanopticEvalError, PQStats, pq_image_stats_by_size, pq_summary
 
 
 def _to_numpy(x):
@@ -29,15 +34,25 @@ class PanopticQualityMetric(BaseMetric):
     ``PQ_st``, ...), like mmdet and detectron2.
 
     Args:
-        collect_device, prefix: as in :class:`mmengine.evaluator.BaseMetric`.
         classwise: also log the per-class table.
+        outfile_prefix: also write the predictions in COCO panoptic format:
+            ``{outfile_prefix}.panoptic.json`` and PNGs in
+            ``{outfile_prefix}.panoptic/`` (e.g. for a test-server submission).
+        format_only: only write the predictions (needs ``outfile_prefix``);
+            no ground truth is needed and no metric is computed.
+        collect_device, prefix: as in :class:`mmengine.evaluator.BaseMetric`.
     """
     default_prefix = 'panoptic'
 
-    def __init__(self, *, classwise: bool = True, collect_device: str = 'cpu',
+    def __init__(self, *, classwise: bool = True, outfile_prefix: Optional[str] = None,
+                 format_only: bool = False, collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        if format_only and not outfile_prefix:
+            raise ValueError('format_only=True needs outfile_prefix (where to write)')
         self.classwise = classwise
+        self.outfile_prefix = outfile_prefix
+        self.format_only = format_only
 
     def _categories(self) -> Dict[int, Dict]:
         meta = self.dataset_meta or {}
@@ -47,13 +62,33 @@ class PanopticQualityMetric(BaseMetric):
         return {cid: dict(isthing=int(t), name=n) for cid, t, n in
                 zip(meta['category_ids'], meta['isthing'], meta['classes'])}
 
+    def _dump(self, sample: dict, ids: np.ndarray, segments: list) -> dict:
+        """Write one prediction PNG; return its COCO panoptic annotation."""
+        from mmpanoptic.structures import id2rgb
+        folder = f'{self.outfile_prefix}.panoptic'
+        os.makedirs(folder, exist_ok=True)
+        img_id = sample.get('img_id')
+        stem = osp.splitext(osp.basename(sample.get('img_path') or f'{img_id}'))[0]
+        mmcv.imwrite(id2rgb(ids)[..., ::-1], osp.join(folder, stem + '.png'))
+        areas = np.bincount(ids.ravel())
+        infos = []
+        for s in segments:
+            ys, xs = np.nonzero(ids == s['id'])
+            bbox = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1),
+                    int(ys.max() - ys.min() + 1)] if len(xs) else [0, 0, 0, 0]
+            infos.append(dict(id=int(s['id']), category_id=int(s['category_id']),
+                              iscrowd=0, area=int(areas[s['id']]), bbox=bbox))
+        return dict(image_id=img_id, file_name=stem + '.png', segments_info=infos)
+
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
-        categories = self._categories()
         label2cat = list(self.dataset_meta['category_ids'])
+        categories = None if self.format_only else self._categories()
         for sample in data_samples:
             image = f'image {sample.get("img_id")} ({sample.get("img_path")})'
             gt = sample.get('gt_panoptic_seg')
-            if gt is None:
+            if gt is None and self.format_only:
+                gt = {}
+            elif gt is None:
                 raise PanopticEvalError(
                     f'{image}: no gt_panoptic_seg; the evaluation pipeline needs '
                     f'LoadPanopticAnnotations(with_panoptic=True) and PackPanopticInputs')
@@ -67,25 +102,46 @@ class PanopticQualityMetric(BaseMetric):
                         f'{image}: predicted segment {s["id"]} has label {s["label"]} '
                         f'outside [0, {len(label2cat)})')
                 pred_segments.append(dict(id=s['id'], category_id=label2cat[s['label']]))
-            stats = pq_image_stats(
-                _to_numpy(gt['sem_seg'])[0], gt['segments_info'],
-                _to_numpy(pred['sem_seg'])[0], pred_segments, categories,
-                image=image)
-            self.results.append(stats)
+            pred_ids = _to_numpy(pred['sem_seg'])[0]
+            dumped = self._dump(sample, pred_ids, pred_segments) if self.outfile_prefix else None
+            stats = None
+            if not self.format_only:
+                stats = pq_image_stats_by_size(
+                    _to_numpy(gt['sem_seg'])[0], gt['segments_info'], pred_ids,
+                    pred_segments, categories, image=image)
+            self.results.append((stats, dumped))
+
+    def _write_json(self, annotations: list) -> str:
+        path = f'{self.outfile_prefix}.panoptic.json'
+        meta = self.dataset_meta
+        categories = [dict(id=int(c), name=n, isthing=int(t)) for c, n, t in
+                      zip(meta['category_ids'], meta['classes'], meta['isthing'])]
+        images = [dict(id=a['image_id'], file_name=a['file_name']) for a in annotations]
+        with open(path, 'w') as f:
+            json.dump(dict(images=images, annotations=annotations, categories=categories), f)
+        return path
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
+        logger = MMLogger.get_current_instance()
+        if self.outfile_prefix:
+            path = self._write_json([d for _, d in results])
+            logger.info(f'predictions in COCO panoptic format: {path} and '
+                        f'{self.outfile_prefix}.panoptic/')
+        if self.format_only:
+            return {}
         categories = self._categories()
         stats = PQStats()
-        for r in results:
-            stats.add(r)
+        for r, _ in results:
+            stats.add(*r)
         summary = pq_summary(stats, categories)
-        logger = MMLogger.get_current_instance()
         logger.info('\n' + format_pq_table(summary, categories, self.classwise))
         out = {}
         for split, suffix in (('All', ''), ('Things', '_th'), ('Stuff', '_st')):
             res = summary[split]
             for key in ('pq', 'sq', 'rq'):
                 out[f'{key.upper()}{suffix}'] = 100.0 * res[key] if res else 0.0
+        for size, res in summary['things_by_size'].items():
+            out[f'PQ_th_{size}'] = 100.0 * res['pq'] if res else 0.0
         return out
 
 
@@ -106,4 +162,11 @@ def format_pq_table(summary: Dict, categories: Dict[int, Dict], classwise: bool 
                           f'{100 * c["pq"]:.2f}', f'{100 * c["sq"]:.2f}',
                           f'{100 * c["rq"]:.2f}', c['tp'], c['fp'], c['fn']])
         text += '\n' + AsciiTable(crows).table
+    sizes = summary.get('things_by_size')
+    if sizes:
+        srows = [['things by size', 'PQ', 'SQ', 'RQ', 'N']]
+        for name, r in sizes.items():
+            srows.append([name] + ([f'{100 * r[k]:.2f}' for k in ('pq', 'sq', 'rq')] + [r['n']]
+                                   if r else ['-', '-', '-', 0]))
+        text += '\n' + AsciiTable(srows).table
     return text

@@ -1,9 +1,12 @@
 """Evaluate PQ from COCO panoptic files (JSON + RGB-id PNG folders).
 
-Used by ``tools/analysis_tools/pq_eval.py``.  Each PNG is decoded once
-(OpenCV), pixel work is vectorized in :mod:`.functional.pq`, and images are
-spread over ``nproc`` worker processes in chunks, each returning only its
-summed statistics.
+Used by ``tools/analysis_tools/pq_eval.py``.  Per image, both PNGs are
+decoded once (OpenCV) and their bytes are interleaved straight into one
+8-byte word per pixel, ``pred_id | gt_id << 24``, so no id map is ever
+computed; a single ``np.unique(..., return_counts=True)`` then yields every
+(gt, pred) pair with its pixel count, and the rest works on those ~100 pairs.
+Images are spread over ``nproc`` worker processes in chunks, each returning
+only its summed statistics.
 """
 import json
 import os.path as osp
@@ -13,7 +16,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .functional.pq import PanopticEvalError, PQStats, pq_image_stats_by_size, pq_summary
+from .functional.pq import PanopticEvalError, PQStats, pq_stats_from_pairs, pq_summary
 
 
 def load_panoptic_json(path: str, role: str) -> Dict:
@@ -44,17 +47,41 @@ def load_panoptic_json(path: str, role: str) -> Dict:
     return data
 
 
-def read_id_png(path: str, image: str) -> np.ndarray:
-    """Decode an RGB-id PNG to an (H, W) int32 id map, naming the image on failure."""
+def read_png_bgr(path: str, image: str) -> np.ndarray:
+    """Decode a PNG to (H, W, 3) uint8 BGR, naming the image on failure."""
     if not osp.isfile(path):
         raise PanopticEvalError(f'{image}: PNG not found: {path}')
     bgr = cv2.imread(path, cv2.IMREAD_COLOR)
     if bgr is None:
         raise PanopticEvalError(f'{image}: PNG is unreadable: {path}')
-    ids = bgr[..., 2].astype(np.int32)
-    ids |= bgr[..., 1].astype(np.int32) << 8
-    ids |= bgr[..., 0].astype(np.int32) << 16
-    return ids
+    return bgr
+
+
+def read_id_png(path: str, image: str) -> np.ndarray:
+    """Decode an RGB-id PNG to an (H, W) int64 id map (``R + 256 G + 256^2 B``)."""
+    bgr = read_png_bgr(path, image)
+    packed = np.zeros(bgr.shape[:2] + (8, ), np.uint8)
+    cv2.mixChannels([bgr], [packed], [2, 0, 1, 1, 0, 2])
+    return packed.view(np.uint64)[..., 0].astype(np.int64)
+
+
+def png_pair_counts(gt_png: str, pred_png: str, image: str):
+    """``(gt_id, pred_id, count)`` arrays of the pairs present in two PNGs.
+
+    Little-endian byte layout per pixel: pred R, G, B, gt R, G, B, 0, 0, so the
+    uint64 view is ``pred_id + gt_id * 2^24``.
+    """
+    gt = read_png_bgr(gt_png, image)
+    pred = read_png_bgr(pred_png, image)
+    if gt.shape != pred.shape:
+        raise PanopticEvalError(
+            f'{image}: prediction size {pred.shape[1]}x{pred.shape[0]} (WxH) differs from '
+            f'ground truth {gt.shape[1]}x{gt.shape[0]} ({pred_png})')
+    packed = np.zeros(gt.shape[:2] + (8, ), np.uint8)
+    cv2.mixChannels([pred, gt], [packed], [2, 0, 1, 1, 0, 2, 5, 3, 4, 4, 3, 5])
+    keys, counts = np.unique(packed.view(np.uint64).ravel(), return_counts=True)
+    return ((keys >> np.uint64(24)).astype(np.int64),
+            (keys & np.uint64(0xFFFFFF)).astype(np.int64), counts.astype(np.int64))
 
 
 # One job: (image name, gt PNG, gt segments, pred PNG, pred segments).
@@ -65,9 +92,8 @@ def _evaluate_jobs(args) -> PQStats:
     jobs, categories = args
     stats = PQStats()
     for image, gt_png, gt_segs, pred_png, pred_segs in jobs:
-        gt = read_id_png(gt_png, image)
-        pred = read_id_png(pred_png, image)
-        stats.add(*pq_image_stats_by_size(gt, gt_segs, pred, pred_segs, categories, image))
+        pairs = png_pair_counts(gt_png, pred_png, image)
+        stats.add(*pq_stats_from_pairs(*pairs, gt_segs, pred_segs, categories, image))
     return stats
 
 

@@ -1,7 +1,9 @@
 from .pq import (SIZE_RANGES, PanopticEvalError, PQStats, pq_average, pq_image_stats,
-                 pq_image_stats_by_size, pq_summary, size_of)
+                 pq_image_stats_by_size, pq_stats_from_pairs, pq_summary, size_of,
+                 pair_counts)
 
 __all__ = [
     'SIZE_RANGES', 'PanopticEvalError', 'PQStats', 'pq_average', 'pq_image_stats',
-    'pq_image_stats_by_size', 'pq_summary', 'size_of'
+    'pq_image_stats_by_size', 'pq_stats_from_pairs', 'pq_summary', 'size_of',
+    'pair_counts'
 ]

@@ -67,40 +67,24 @@ def size_of(area: float) -> str:
     return 'large'
 
 
-def _dense_index(ids: np.ndarray, table: Mapping[int, Mapping], image: str,
-                 kind: str, check: bool) -> Tuple[np.ndarray, List[int], np.ndarray]:
-    """Map segment ids to dense indices: ``0..k-1`` for the ids listed in
-    ``segments_info``, ``k`` for VOID and ``k + 1`` for unlisted ids.
+def pair_counts(gt_ids: np.ndarray, pred_ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixel counts of every (gt id, pred id) pair present in two id maps.
 
-    One ``np.searchsorted`` against the (few) listed ids replaces sorting all
-    pixels.  Returns the dense map, the sorted ids and the pixel count of
-    every listed id.
+    One ``np.unique(..., return_counts=True)`` over a uint64 key
+    ``gt << 32 | pred``: numpy 2 counts such keys with a hash table instead of
+    sorting, so this is the only pass over the pixels besides building the key.
+
+    Returns:
+        ``(gt, pred, count)`` int64 arrays, one entry per pair present.
     """
-    listed = sorted(table)
-    k = len(listed)
-    flat = ids.ravel()
-    if k == 0:
-        unknown = flat != VOID
-        dense = np.where(unknown, 1, 0)
-    else:
-        keys = np.asarray(listed, dtype=np.int64)
-        pos = np.searchsorted(keys, flat)
-        np.minimum(pos, k - 1, out=pos)
-        hit = keys[pos] == flat
-        unknown = ~hit & (flat != VOID)
-        dense = np.where(hit, pos, np.where(unknown, k + 1, k))
-    if check and unknown.any():
-        sid = int(flat[np.argmax(unknown)])
-        where = 'prediction PNG' if kind == 'pred' else 'ground-truth PNG'
-        raise PanopticEvalError(
-            f'{image}: segment {sid} is in the {where} but not in its segments_info')
-    counts = np.bincount(dense, minlength=k + 2)[:k]
-    if check and k and (counts == 0).any():
-        sid = listed[int(np.argmin(counts))]
-        what = 'prediction' if kind == 'pred' else 'ground-truth'
-        raise PanopticEvalError(
-            f'{image}: {what} segment {sid} is in segments_info but not in the PNG')
-    return dense, listed, counts
+    for name, ids in (('gt', gt_ids), ('pred', pred_ids)):
+        if ids.size and (ids.min() < 0 or ids.max() >= 2**32):
+            raise PanopticEvalError(f'{name} segment ids must lie in [0, 2^32)')
+    key = gt_ids.astype(np.uint64, copy=False) << np.uint64(32)
+    key |= pred_ids.astype(np.uint64, copy=False)
+    uniq, counts = np.unique(key.ravel(), return_counts=True)
+    return ((uniq >> np.uint64(32)).astype(np.int64), (uniq & np.uint64(0xFFFFFFFF)).astype(np.int64),
+            counts.astype(np.int64))
 
 
 def pq_image_stats(gt_ids: np.ndarray,
@@ -153,68 +137,100 @@ def pq_image_stats_by_size(gt_ids: np.ndarray,
         raise PanopticEvalError(
             f'{image}: prediction size {pred_ids.shape[1]}x{pred_ids.shape[0]} '
             f'(WxH) differs from ground truth {gt_ids.shape[1]}x{gt_ids.shape[0]}')
+    return pq_stats_from_pairs(*pair_counts(gt_ids, pred_ids), gt_segments, pred_segments,
+                               categories, image, check_gt_png)
+
+
+def pq_stats_from_pairs(pair_gt: np.ndarray, pair_pred: np.ndarray, pair_count: np.ndarray,
+                        gt_segments: Sequence[Mapping], pred_segments: Sequence[Mapping],
+                        categories: Mapping[int, Mapping], image: str = 'image',
+                        check_gt_png: bool = True):
+    """PQ statistics from the (gt id, pred id, pixel count) pairs of one image.
+
+    Everything here is per segment pair (typically ~100 per image), so plain
+    Python is fine; the pixels were handled by :func:`pair_counts`.
+
+    Returns:
+        ``({cat: [iou_sum, tp, fp, fn]}, {size: {cat: [...]}})``.
+    """
     gt_table = _segment_table(gt_segments, image, 'gt', categories)
     pred_table = _segment_table(pred_segments, image, 'pred', categories)
-    g_dense, g_ids, _ = _dense_index(gt_ids, gt_table, image, 'gt', check_gt_png)
-    p_dense, p_ids, p_area = _dense_index(pred_ids, pred_table, image, 'pred', True)
-    kg, kp = len(g_ids), len(p_ids)
-    # joint[i, j]: pixels of gt i and pred j; row kg is gt VOID, row kg + 1
-    # gt ids missing from segments_info (only with check_gt_png=False; like
-    # the reference they match nothing and do not count as VOID).
-    joint = np.bincount(g_dense * (kp + 2) + p_dense,
-                        minlength=(kg + 2) * (kp + 2)).reshape(kg + 2, kp + 2)
-    on_void = joint[kg, :kp]
+    joint: Dict[Tuple[int, int], int] = {}
+    pred_area: Dict[int, int] = {}
+    gt_present = set()
+    for g, p, c in zip(pair_gt.tolist(), pair_pred.tolist(), pair_count.tolist()):
+        joint[(g, p)] = c
+        pred_area[p] = pred_area.get(p, 0) + c
+        gt_present.add(g)
+
+    # PNG and JSON must agree (VOID may appear without a JSON entry).
+    for sid in sorted(pred_area):
+        if sid != VOID and sid not in pred_table:
+            raise PanopticEvalError(
+                f'{image}: segment {sid} is in the prediction PNG but not in its segments_info')
+    for sid in pred_table:
+        if sid not in pred_area:
+            raise PanopticEvalError(
+                f'{image}: prediction segment {sid} is in segments_info but not in the PNG')
+    if check_gt_png:
+        for sid in sorted(gt_present):
+            if sid != VOID and sid not in gt_table:
+                raise PanopticEvalError(
+                    f'{image}: segment {sid} is in the ground-truth PNG but not in its '
+                    f'segments_info')
+        for sid in gt_table:
+            if sid not in gt_present:
+                raise PanopticEvalError(
+                    f'{image}: ground-truth segment {sid} is in segments_info but not in the PNG')
 
     stats: Dict[int, np.ndarray] = {}
     sized: Dict[str, Dict[int, np.ndarray]] = {name: {} for name, _, _ in SIZE_RANGES}
 
-    def add(cat, field, value=1.0, area=None):
+    def add(cat, field, value, area):
         stats.setdefault(cat, np.zeros(4))[field] += value
-        if area is not None and categories.get(cat, {}).get('isthing', 0):
+        if categories.get(cat, {}).get('isthing', 0):
             sized[size_of(area)].setdefault(cat, np.zeros(4))[field] += value
 
-    g_cat = [int(gt_table[i]['category_id']) for i in g_ids]
-    p_cat = [int(pred_table[j]['category_id']) for j in p_ids]
-    g_crowd = [gt_table[i].get('iscrowd', 0) == 1 for i in g_ids]
-    g_area = [gt_table[i]['area'] for i in g_ids]
-    g_matched = [False] * kg
-    p_matched = [False] * kp
-    rows, cols = np.nonzero(joint[:kg, :kp])
-    for r, c in zip(rows.tolist(), cols.tolist()):
-        if g_crowd[r] or g_cat[r] != p_cat[c]:
+    gt_matched, pred_matched = set(), set()
+    for (g, p), inter in joint.items():
+        gseg, pseg = gt_table.get(g), pred_table.get(p)
+        if gseg is None or pseg is None or gseg.get('iscrowd', 0) == 1:
             continue
-        inter = int(joint[r, c])
+        cat = int(gseg['category_id'])
+        if cat != int(pseg['category_id']):
+            continue
         # The union leaves out the pred's pixels that fall on gt VOID.
-        union = int(p_area[c]) + g_area[r] - inter - int(on_void[c])
+        union = pred_area[p] + gseg['area'] - inter - joint.get((VOID, p), 0)
         iou = inter / union
         if iou > 0.5:
-            add(g_cat[r], 0, iou, g_area[r])
-            add(g_cat[r], 1, 1.0, g_area[r])
-            g_matched[r] = p_matched[c] = True
+            add(cat, 0, iou, gseg['area'])
+            add(cat, 1, 1.0, gseg['area'])
+            gt_matched.add(g)
+            pred_matched.add(p)
 
-    crowd_row = {}
-    order = {sid: r for r, sid in enumerate(g_ids)}
+    crowd_by_cat = {}
     for seg in gt_segments:  # JSON order decides which crowd counts (the last)
-        r = order[int(seg['id'])]
-        if g_matched[r]:
+        g, cat = int(seg['id']), int(seg['category_id'])
+        if g in gt_matched:
             continue
-        if g_crowd[r]:
-            crowd_row[g_cat[r]] = r  # the reference keeps the last crowd only
-            stats.setdefault(g_cat[r], np.zeros(4))
+        if seg.get('iscrowd', 0) == 1:
+            crowd_by_cat[cat] = g  # the reference keeps one crowd per category
+            stats.setdefault(cat, np.zeros(4))
             continue
-        add(g_cat[r], 3, 1.0, g_area[r])
+        add(cat, 3, 1.0, seg['area'])
 
-    for c in range(kp):
-        if p_matched[c]:
+    for p, pseg in pred_table.items():
+        if p in pred_matched:
             continue
-        ignored = int(on_void[c])
-        r = crowd_row.get(p_cat[c])
-        if r is not None:
-            ignored += int(joint[r, c])
-        if ignored / int(p_area[c]) > 0.5:
-            stats.setdefault(p_cat[c], np.zeros(4))
+        cat = int(pseg['category_id'])
+        ignored = joint.get((VOID, p), 0)
+        crowd = crowd_by_cat.get(cat)
+        if crowd is not None:
+            ignored += joint.get((crowd, p), 0)
+        if ignored / pred_area[p] > 0.5:
+            stats.setdefault(cat, np.zeros(4))
             continue
-        add(p_cat[c], 2, 1.0, int(p_area[c]))
+        add(cat, 2, 1.0, pred_area[p])
     return stats, sized
 
 

@@ -65,6 +65,19 @@ def read_id_png(path: str, image: str) -> np.ndarray:
     return packed.view(np.uint64)[..., 0].astype(np.int64)
 
 
+def _sorted_run_lengths(keys: np.ndarray):
+    """Distinct values and their counts, sorting ``keys`` in place.
+
+    Same result as ``np.unique(keys, return_counts=True)`` without the copy
+    np.unique makes of its input (the buffer is ours to scramble).
+    """
+    keys.sort()
+    starts = np.flatnonzero(keys[1:] != keys[:-1]) + 1
+    starts = np.concatenate((np.zeros(1, np.int64), starts))
+    counts = np.diff(np.append(starts, keys.size))
+    return keys[starts], counts
+
+
 def png_pair_counts(gt_png: str, pred_png: str, image: str):
     """``(gt_id, pred_id, count)`` arrays of the pairs present in two PNGs.
 
@@ -79,7 +92,7 @@ def png_pair_counts(gt_png: str, pred_png: str, image: str):
             f'ground truth {gt.shape[1]}x{gt.shape[0]} ({pred_png})')
     packed = np.zeros(gt.shape[:2] + (8, ), np.uint8)
     cv2.mixChannels([pred, gt], [packed], [2, 0, 1, 1, 0, 2, 5, 3, 4, 4, 3, 5])
-    keys, counts = np.unique(packed.view(np.uint64).ravel(), return_counts=True)
+    keys, counts = _sorted_run_lengths(packed.view(np.uint64).reshape(-1))
     return ((keys >> np.uint64(24)).astype(np.int64),
             (keys & np.uint64(0xFFFFFF)).astype(np.int64), counts.astype(np.int64))
 

@@ -153,7 +153,8 @@ def evaluate_panoptic_files(gt_json: str, gt_dir: str, pred_json: str, pred_dir:
         results = map(_evaluate_jobs, work)
         pool = None
     else:
-        pool = get_context('fork').Pool(nproc)
+        # One OpenCV thread per worker: the processes already use the cores.
+        pool = get_context('fork').Pool(nproc, initializer=cv2.setNumThreads, initargs=(1, ))
         results = pool.imap(_evaluate_jobs, work)
     try:
         for part, (jobs_part, _) in zip(results, work):

@@ -25,61 +25,71 @@ def _rgb2id(color):
     return color[:, :, 0] + 256 * color[:, :, 1] + 256 * 256 * color[:, :, 2]
 
 
+def image_stats(pan_gt, pan_pred, gt_ann, pred_ann, stat):
+    """Add one image's [iou, tp, fp, fn] per category to ``stat``."""
+    gt_segms = {el['id']: dict(el) for el in gt_ann['segments_info']}
+    pred_segms = {el['id']: dict(el) for el in pred_ann['segments_info']}
+    labels, labels_cnt = np.unique(pan_pred, return_counts=True)
+    for label, cnt in zip(labels, labels_cnt):
+        if label not in pred_segms:
+            if label == VOID:
+                continue
+            raise KeyError(f'segment {label} in PNG and not in JSON')
+        pred_segms[label]['area'] = cnt
+    pan_gt_pred = pan_gt.astype(np.uint64) * OFFSET + pan_pred.astype(np.uint64)
+    gt_pred_map = {}
+    labels, labels_cnt = np.unique(pan_gt_pred, return_counts=True)
+    for label, intersection in zip(labels, labels_cnt):
+        gt_pred_map[(int(label // OFFSET), int(label % OFFSET))] = int(intersection)
+    gt_matched, pred_matched = set(), set()
+    for (g, p), inter in gt_pred_map.items():
+        if g not in gt_segms or p not in pred_segms:
+            continue
+        if gt_segms[g]['iscrowd'] == 1:
+            continue
+        if gt_segms[g]['category_id'] != pred_segms[p]['category_id']:
+            continue
+        union = pred_segms[p]['area'] + gt_segms[g]['area'] - inter - \
+            gt_pred_map.get((VOID, p), 0)
+        iou = inter / union
+        if iou > 0.5:
+            s = stat[gt_segms[g]['category_id']]
+            s[1] += 1
+            s[0] += iou
+            gt_matched.add(g)
+            pred_matched.add(p)
+    crowd = {}
+    for g, info in gt_segms.items():
+        if g in gt_matched:
+            continue
+        if info['iscrowd'] == 1:
+            crowd[info['category_id']] = g
+            continue
+        stat[info['category_id']][3] += 1
+    for p, info in pred_segms.items():
+        if p in pred_matched:
+            continue
+        inter = gt_pred_map.get((VOID, p), 0)
+        if info['category_id'] in crowd:
+            inter += gt_pred_map.get((crowd[info['category_id']], p), 0)
+        if inter / info['area'] > 0.5:
+            continue
+        stat[info['category_id']][2] += 1
+    return stat
+
+
+def new_stat():
+    return defaultdict(lambda: [0.0, 0, 0, 0])  # iou, tp, fp, fn
+
+
 def _single_core(pairs, gt_dir, pred_dir, categories):
-    stat = defaultdict(lambda: [0.0, 0, 0, 0])  # iou, tp, fp, fn
+    stat = new_stat()
     for gt_ann, pred_ann in pairs:
         pan_gt = _rgb2id(np.array(Image.open(osp.join(gt_dir, gt_ann['file_name'])),
                                   dtype=np.uint32))
         pan_pred = _rgb2id(np.array(Image.open(osp.join(pred_dir, pred_ann['file_name'])),
                                     dtype=np.uint32))
-        gt_segms = {el['id']: dict(el) for el in gt_ann['segments_info']}
-        pred_segms = {el['id']: dict(el) for el in pred_ann['segments_info']}
-        labels, labels_cnt = np.unique(pan_pred, return_counts=True)
-        for label, cnt in zip(labels, labels_cnt):
-            if label not in pred_segms:
-                if label == VOID:
-                    continue
-                raise KeyError(f'segment {label} in PNG and not in JSON')
-            pred_segms[label]['area'] = cnt
-        pan_gt_pred = pan_gt.astype(np.uint64) * OFFSET + pan_pred.astype(np.uint64)
-        gt_pred_map = {}
-        labels, labels_cnt = np.unique(pan_gt_pred, return_counts=True)
-        for label, intersection in zip(labels, labels_cnt):
-            gt_pred_map[(label // OFFSET, label % OFFSET)] = intersection
-        gt_matched, pred_matched = set(), set()
-        for (g, p), inter in gt_pred_map.items():
-            if g not in gt_segms or p not in pred_segms:
-                continue
-            if gt_segms[g]['iscrowd'] == 1:
-                continue
-            if gt_segms[g]['category_id'] != pred_segms[p]['category_id']:
-                continue
-            union = pred_segms[p]['area'] + gt_segms[g]['area'] - inter - \
-                gt_pred_map.get((VOID, p), 0)
-            iou = inter / union
-            if iou > 0.5:
-                s = stat[gt_segms[g]['category_id']]
-                s[1] += 1
-                s[0] += iou
-                gt_matched.add(g)
-                pred_matched.add(p)
-        crowd = {}
-        for g, info in gt_segms.items():
-            if g in gt_matched:
-                continue
-            if info['iscrowd'] == 1:
-                crowd[info['category_id']] = g
-                continue
-            stat[info['category_id']][3] += 1
-        for p, info in pred_segms.items():
-            if p in pred_matched:
-                continue
-            inter = gt_pred_map.get((VOID, p), 0)
-            if info['category_id'] in crowd:
-                inter += gt_pred_map.get((crowd[info['category_id']], p), 0)
-            if inter / info['area'] > 0.5:
-                continue
-            stat[info['category_id']][2] += 1
+        image_stats(pan_gt, pan_pred, gt_ann, pred_ann, stat)
     return dict(stat)
 
 
@@ -112,7 +122,7 @@ def pq_compute(gt_json, pred_json, gt_dir, pred_dir, nproc=1):
         with multiprocessing.get_context('fork').Pool(nproc) as pool:
             parts = pool.starmap(_single_core, [([pairs[i] for i in c], gt_dir, pred_dir,
                                                  categories) for c in chunks])
-        stat = defaultdict(lambda: [0.0, 0, 0, 0])
+        stat = new_stat()
         for part in parts:
             for cat, v in part.items():
                 for k in range(4):

@@ -3,8 +3,6 @@ loop implementation of COCO's pq_compute on random inputs."""
 import json
 import os
 import os.path as osp
-from collections import defaultdict
-
 import numpy as np
 import pytest
 from PIL import Image
@@ -150,56 +148,23 @@ def test_bad_input_names_image_and_segment(bad, match):
     assert 'img 12' in str(e.value)
 
 
-def reference_pq_compute(pairs, categories):
-    """Independent transcription of COCO's pq_compute loop (dicts, np.unique)."""
-    OFFSET, VOID = 256 * 256 * 256, 0
-    stat = defaultdict(lambda: [0.0, 0, 0, 0])
+def _baseline():
+    """The benchmark's transcription of COCO's pq_compute (dicts, np.unique)."""
+    import importlib.util
+    path = osp.join(osp.dirname(__file__), '..', '..', 'benchmarks', 'panopticapi_baseline.py')
+    spec = importlib.util.spec_from_file_location('panopticapi_baseline', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def reference_pq_compute(pairs):
+    """Independent loop implementation of the reference, on in-memory pairs."""
+    baseline = _baseline()
+    stat = baseline.new_stat()
     for gt_ids, gt_segs, pred_ids, pred_segs in pairs:
-        gt_segms = {s['id']: dict(s) for s in gt_segs}
-        pred_segms = {s['id']: dict(s) for s in pred_segs}
-        labels, cnt = np.unique(pred_ids, return_counts=True)
-        for lab, c in zip(labels, cnt):
-            if lab == VOID:
-                continue
-            pred_segms[lab]['area'] = c
-        pair = gt_ids.astype(np.uint64) * OFFSET + pred_ids.astype(np.uint64)
-        gp = {}
-        labels, cnt = np.unique(pair, return_counts=True)
-        for lab, c in zip(labels, cnt):
-            gp[(int(lab // OFFSET), int(lab % OFFSET))] = int(c)
-        gm, pm = set(), set()
-        for (g, p), inter in gp.items():
-            if g not in gt_segms or p not in pred_segms:
-                continue
-            if gt_segms[g]['iscrowd'] == 1:
-                continue
-            if gt_segms[g]['category_id'] != pred_segms[p]['category_id']:
-                continue
-            union = pred_segms[p]['area'] + gt_segms[g]['area'] - inter - gp.get((VOID, p), 0)
-            iou = inter / union
-            if iou > 0.5:
-                st = stat[gt_segms[g]['category_id']]
-                st[1] += 1
-                st[0] += iou
-                gm.add(g)
-                pm.add(p)
-        crowd = {}
-        for g, info in gt_segms.items():
-            if g in gm:
-                continue
-            if info['iscrowd'] == 1:
-                crowd[info['category_id']] = g
-                continue
-            stat[info['category_id']][3] += 1
-        for p, info in pred_segms.items():
-            if p in pm:
-                continue
-            inter = gp.get((VOID, p), 0)
-            if info['category_id'] in crowd:
-                inter += gp.get((crowd[info['category_id']], p), 0)
-            if inter / info['area'] > 0.5:
-                continue
-            stat[info['category_id']][2] += 1
+        baseline.image_stats(gt_ids, pred_ids, dict(segments_info=gt_segs),
+                             dict(segments_info=pred_segs), stat)
     return stat
 
 
@@ -231,7 +196,7 @@ def test_matches_independent_reference_on_random_inputs(seed):
     cats = {1: dict(isthing=1), 2: dict(isthing=1), 7: dict(isthing=0), 9: dict(isthing=0)}
     pairs = [_random_image(rng, int(rng.integers(9, 40)), int(rng.integers(9, 40)), cats)
              for _ in range(4)]
-    ref = reference_pq_compute(pairs, cats)
+    ref = reference_pq_compute(pairs)
     stats = PQStats()
     for k, p in enumerate(pairs):
         stats.add(pq_image_stats(*p, cats, image=str(k)))

@@ -34,7 +34,7 @@ mkdir -p "$WHEELHOUSE"
 if ls "$WHEELHOUSE"/mmcv-"$MMCV_VERSION"-*.whl >/dev/null 2>&1; then
     step "mmcv $MMCV_VERSION wheel found in $WHEELHOUSE (no rebuild)"
 else
-    step "building mmcv $MMCV_VERSION with ops (one time, about 7 minutes on 2 cores)"
+    step "building mmcv $MMCV_VERSION with ops (one time, about 4 minutes on 2 cores)"
     jobs="$(nproc 2>/dev/null || echo 2)"
     # -v streams one line per compiled file so progress is visible.
     MMCV_WITH_OPS=1 MAX_JOBS="$jobs" CFLAGS="-g0" CXXFLAGS="-g0" \

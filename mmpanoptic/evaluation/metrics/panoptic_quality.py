@@ -141,7 +141,8 @@ class PanopticQualityMetric(BaseMetric):
             for key in ('pq', 'sq', 'rq'):
                 out[f'{key.upper()}{suffix}'] = 100.0 * res[key] if res else 0.0
         for size, res in summary['things_by_size'].items():
-            out[f'PQ_th_{size}'] = 100.0 * res['pq'] if res else 0.0
+            if res is not None:  # no thing of that size in gt or prediction
+                out[f'PQ_th_{size}'] = 100.0 * res['pq']
         return out
 
 

@@ -51,9 +51,15 @@ def _segments(ids, cats, crowd):
             continue
         m = ids == sid
         ys, xs = np.nonzero(m)
-        out.append(dict(id=int(sid), category_id=int(cats[sid]), iscrowd=int(crowd.get(sid, 0)),
-                        area=int(m.sum()), bbox=[int(xs.min()), int(ys.min()),
-                                                 int(np.ptp(xs) + 1), int(np.ptp(ys) + 1)]))
+        out.append(
+            dict(id=int(sid),
+                 category_id=int(cats[sid]),
+                 iscrowd=int(crowd.get(sid, 0)),
+                 area=int(m.sum()),
+                 bbox=[int(xs.min()),
+                       int(ys.min()),
+                       int(np.ptp(xs) + 1),
+                       int(np.ptp(ys) + 1)]))
     return out
 
 
@@ -80,15 +86,22 @@ def make_pairs(root, n, h, w, num_segments, seed=0):
         pred_ids_of = rng.choice(np.arange(1, 256**3), num_segments, replace=False)
         pred = pred_ids_of[plab]
         pred[rng.random((h, w)) < 0.002] = 0
-        pcats = {int(p): (cats[int(g)] if rng.random() > 0.15 else int(rng.integers(1, 25)))
-                 for p, g in zip(pred_ids_of, gt_ids_of)}
+        pcats = {
+            int(p): (cats[int(g)] if rng.random() > 0.15 else int(rng.integers(1, 25)))
+            for p, g in zip(pred_ids_of, gt_ids_of)
+        }
         Image.fromarray(id2rgb(gt)).save(osp.join(root, 'gt', name))
         Image.fromarray(id2rgb(pred)).save(osp.join(root, 'pred', name))
         images.append(dict(id=k + 1, file_name=name.replace('.png', '.jpg'), height=h, width=w))
-        gt_anns.append(dict(image_id=k + 1, file_name=name, segments_info=_segments(gt, cats, crowd)))
-        pred_anns.append(dict(image_id=k + 1, file_name=name,
-                              segments_info=[{k2: v for k2, v in s.items() if k2 in ('id', 'category_id')}
-                                             for s in _segments(pred, pcats, {})]))
+        gt_anns.append(
+            dict(image_id=k + 1, file_name=name, segments_info=_segments(gt, cats, crowd)))
+        pred_anns.append(
+            dict(image_id=k + 1,
+                 file_name=name,
+                 segments_info=[{
+                     k2: v
+                     for k2, v in s.items() if k2 in ('id', 'category_id')
+                 } for s in _segments(pred, pcats, {})]))
     json.dump(dict(images=images, annotations=gt_anns, categories=CATEGORIES),
               open(osp.join(root, 'gt.json'), 'w'))
     json.dump(dict(annotations=pred_anns), open(osp.join(root, 'pred.json'), 'w'))
@@ -140,13 +153,18 @@ def main():
                   osp.join(root, 'pred'))
     gt_dir, pred_dir = osp.join(root, 'gt'), osp.join(root, 'pred')
     methods = {
-        'floor': decode_cv2,
-        'pil': decode_pil,
-        'ref1': lambda: panopticapi_baseline.pq_compute(gt_json, pred_json, gt_dir, pred_dir, 1),
-        'refn': lambda: panopticapi_baseline.pq_compute(gt_json, pred_json, gt_dir, pred_dir,
-                                                        args.nproc),
-        'our1': lambda: evaluate_panoptic_files(*args_files, nproc=1, progress=False),
-        'ourn': lambda: evaluate_panoptic_files(*args_files, nproc=args.nproc, progress=False),
+        'floor':
+        decode_cv2,
+        'pil':
+        decode_pil,
+        'ref1':
+        lambda: panopticapi_baseline.pq_compute(gt_json, pred_json, gt_dir, pred_dir, 1),
+        'refn':
+        lambda: panopticapi_baseline.pq_compute(gt_json, pred_json, gt_dir, pred_dir, args.nproc),
+        'our1':
+        lambda: evaluate_panoptic_files(*args_files, nproc=1, progress=False),
+        'ourn':
+        lambda: evaluate_panoptic_files(*args_files, nproc=args.nproc, progress=False),
     }
     decode_cv2()  # warm-up: files in the page cache, CPU clocked up
     best, out = {k: float('inf') for k in methods}, {}

@@ -9,8 +9,9 @@ from mmengine.runner import Runner
 from mmpanoptic.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CONFIGS = sorted(glob.glob(osp.join(ROOT, 'configs', '*', '*.py')) +
-                 glob.glob(osp.join(ROOT, 'projects', '*', 'configs', '*.py')))
+CONFIGS = sorted(
+    glob.glob(osp.join(ROOT, 'configs', '*', '*.py')) +
+    glob.glob(osp.join(ROOT, 'projects', '*', 'configs', '*.py')))
 CONFIGS = [c for c in CONFIGS if '_base_' not in c]
 
 
@@ -33,10 +34,12 @@ def test_config_builds(path, monkeypatch):
 
 def test_coco_config_without_data_names_missing_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no data/coco here
-    cfg = Config.fromfile(osp.join(ROOT, 'configs/panoptic_fpn/panoptic-fpn_r50_fpn_1x_coco-panoptic.py'))
+    cfg = Config.fromfile(
+        osp.join(ROOT, 'configs/panoptic_fpn/panoptic-fpn_r50_fpn_1x_coco-panoptic.py'))
     cfg.work_dir = str(tmp_path / 'work')
     cfg.model.backbone.init_cfg = None
     runner = Runner.from_cfg(cfg)
-    with pytest.raises(FileNotFoundError,
-                       match=r'data/coco/annotations/panoptic_train2017.json.*docs/dataset_prepare.md'):
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'data/coco/annotations/panoptic_train2017.json.*docs/dataset_prepare.md'):
         runner.train()

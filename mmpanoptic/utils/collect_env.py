@@ -14,7 +14,8 @@ def _version(name):
         return f'not importable ({type(e).__name__}: {e})'
     version = getattr(module, '__version__', None)
     if version is None:
-        from importlib.metadata import PackageNotFoundError, version as dist_version
+        from importlib.metadata import PackageNotFoundError
+        from importlib.metadata import version as dist_version
         try:
             version = dist_version(name)
         except PackageNotFoundError:

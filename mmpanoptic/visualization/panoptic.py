@@ -5,7 +5,9 @@ import cv2
 import numpy as np
 
 
-def segment_colors(segments_info: Sequence[Dict], palette: Sequence, seed: int = 0) -> Dict[int, tuple]:
+def segment_colors(segments_info: Sequence[Dict],
+                   palette: Sequence,
+                   seed: int = 0) -> Dict[int, tuple]:
     """One color per segment: the class color, jittered for thing instances
     so neighbouring instances of one class stay distinguishable."""
     rng = np.random.default_rng(seed)
@@ -18,9 +20,15 @@ def segment_colors(segments_info: Sequence[Dict], palette: Sequence, seed: int =
     return colors
 
 
-def draw_panoptic(image: np.ndarray, ids: np.ndarray, segments_info: Sequence[Dict],
-                  classes: Sequence[str], palette: Sequence, *, alpha: float = 0.55,
-                  scale: int = 1, title: Optional[str] = None) -> np.ndarray:
+def draw_panoptic(image: np.ndarray,
+                  ids: np.ndarray,
+                  segments_info: Sequence[Dict],
+                  classes: Sequence[str],
+                  palette: Sequence,
+                  *,
+                  alpha: float = 0.55,
+                  scale: int = 1,
+                  title: Optional[str] = None) -> np.ndarray:
     """Overlay a panoptic map on an image.
 
     Args:
@@ -39,7 +47,10 @@ def draw_panoptic(image: np.ndarray, ids: np.ndarray, segments_info: Sequence[Di
     """
     if scale != 1:
         image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_NEAREST)
-        ids = cv2.resize(ids.astype(np.int32), None, fx=scale, fy=scale,
+        ids = cv2.resize(ids.astype(np.int32),
+                         None,
+                         fx=scale,
+                         fy=scale,
                          interpolation=cv2.INTER_NEAREST)
     out = image.astype(np.float32).copy()
     colors = segment_colors(segments_info, palette)
@@ -66,7 +77,8 @@ def draw_panoptic(image: np.ndarray, ids: np.ndarray, segments_info: Sequence[Di
         if s.get('isthing') and 'score' in s:
             text += f' {s["score"]:.2f}'
         (tw, th), _ = cv2.getTextSize(text, font, fs, 1)
-        org = (int(np.clip(xs[k] - tw // 2, 0, out.shape[1] - tw)), int(np.clip(ys[k] + th // 2, th, out.shape[0] - 1)))
+        org = (int(np.clip(xs[k] - tw // 2, 0,
+                           out.shape[1] - tw)), int(np.clip(ys[k] + th // 2, th, out.shape[0] - 1)))
         cv2.putText(out, text, org, font, fs, (0, 0, 0), 3, cv2.LINE_AA)
         cv2.putText(out, text, org, font, fs, (255, 255, 255), 1, cv2.LINE_AA)
     if title:
@@ -78,5 +90,6 @@ def draw_panoptic(image: np.ndarray, ids: np.ndarray, segments_info: Sequence[Di
 def gt_segments_with_labels(segments_info: List[Dict]) -> List[Dict]:
     """GT segments as drawable dicts (``label`` and ``isthing`` are present
     in mmpanoptic datasets' segments_info)."""
-    return [dict(id=s['id'], label=s['label'], isthing=s.get('isthing', False))
-            for s in segments_info]
+    return [
+        dict(id=s['id'], label=s['label'], isthing=s.get('isthing', False)) for s in segments_info
+    ]

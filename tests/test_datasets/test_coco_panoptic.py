@@ -15,9 +15,11 @@ COCO = osp.join(osp.dirname(__file__), '..', 'data', 'coco_panoptic_sample')
 
 
 def _toy(root, split='val2017', **kw):
-    return CocoPanopticDataset(
-        ann_file=f'annotations/panoptic_{split}.json', data_root=root,
-        data_prefix=dict(img=f'{split}/', seg=f'annotations/panoptic_{split}/'), **kw)
+    return CocoPanopticDataset(ann_file=f'annotations/panoptic_{split}.json',
+                               data_root=root,
+                               data_prefix=dict(img=f'{split}/',
+                                                seg=f'annotations/panoptic_{split}/'),
+                               **kw)
 
 
 def test_metainfo_things_first(toy_data):
@@ -38,8 +40,9 @@ def test_real_coco_sample_loads_and_pipeline_targets():
     ann_file = osp.join(os.environ.get('TMPDIR', '/tmp'), 'mmpanoptic_coco_sample.json')
     with open(ann_file, 'w') as f:
         json.dump(ann, f)
-    ds = CocoPanopticDataset(ann_file=ann_file, data_prefix=dict(
-        img='', seg=osp.join(COCO, 'panoptic_examples')), check_files=False)
+    ds = CocoPanopticDataset(ann_file=ann_file,
+                             data_prefix=dict(img='', seg=osp.join(COCO, 'panoptic_examples')),
+                             check_files=False)
     assert len(ds.metainfo['thing_classes']) == 80 and len(ds.metainfo['stuff_classes']) == 53
     info = ds.get_data_info(0)
     results = LoadPanopticAnnotations(with_panoptic=True).transform(dict(info))
@@ -52,8 +55,9 @@ def test_real_coco_sample_loads_and_pipeline_targets():
     for s in info['segments_info']:
         assert np.all(seg[png == s['id']] == s['label'])
     assert np.all(seg[png == 0] == 255)
-    packed = PackPanopticInputs().transform(results | dict(img=np.zeros(png.shape + (3,), np.uint8)))
-    assert packed['data_samples'].gt_panoptic_seg.sem_seg.shape == (1,) + png.shape
+    packed = PackPanopticInputs().transform(results
+                                            | dict(img=np.zeros(png.shape + (3, ), np.uint8)))
+    assert packed['data_samples'].gt_panoptic_seg.sem_seg.shape == (1, ) + png.shape
 
 
 def _copy_toy(toy_data, tmp_path):
@@ -93,9 +97,11 @@ def test_unknown_category_names_image_and_segment(toy_data, tmp_path):
         s = d['annotations'][1]['segments_info'][0]
         s['category_id'] = 77
         seg['id'] = s['id']
+
     _edit_json(root, edit)
-    with pytest.raises(PanopticAnnotationError,
-                       match=rf'panoptic_val2017.json: image 2 .*segment {seg["id"]} .*category_id 77'):
+    with pytest.raises(
+            PanopticAnnotationError,
+            match=rf'panoptic_val2017.json: image 2 .*segment {seg["id"]} .*category_id 77'):
         _toy(root)
 
 
@@ -105,19 +111,23 @@ def test_png_segment_missing_from_json(toy_data, tmp_path):
 
     def edit(d):
         dropped['id'] = d['annotations'][0]['segments_info'].pop()['id']
+
     _edit_json(root, edit)
     ds = _toy(root)
-    with pytest.raises(PanopticAnnotationError,
-                       match=rf'000000000001.png \(image 1\): segment id {dropped["id"]} is in the PNG'):
+    with pytest.raises(
+            PanopticAnnotationError,
+            match=rf'000000000001.png \(image 1\): segment id {dropped["id"]} is in the PNG'):
         LoadPanopticAnnotations().transform(ds.get_data_info(0))
 
 
 def test_json_segment_missing_from_png_and_bad_size(toy_data, tmp_path):
     root = _copy_toy(toy_data, tmp_path)
-    _edit_json(root, lambda d: d['annotations'][0]['segments_info'].append(
-        dict(id=4242, category_id=21, iscrowd=0, area=1, bbox=[0, 0, 1, 1])))
+    _edit_json(
+        root, lambda d: d['annotations'][0]['segments_info'].append(
+            dict(id=4242, category_id=21, iscrowd=0, area=1, bbox=[0, 0, 1, 1])))
     ds = _toy(root)
-    with pytest.raises(PanopticAnnotationError, match='segment 4242 is in segments_info but not in the PNG'):
+    with pytest.raises(PanopticAnnotationError,
+                       match='segment 4242 is in segments_info but not in the PNG'):
         LoadPanopticAnnotations().transform(ds.get_data_info(0))
     info = ds.get_data_info(1)
     info['height'] = 99
@@ -127,8 +137,9 @@ def test_json_segment_missing_from_png_and_bad_size(toy_data, tmp_path):
 
 def test_duplicate_segment_and_not_panoptic(toy_data, tmp_path):
     root = _copy_toy(toy_data, tmp_path)
-    _edit_json(root, lambda d: d['annotations'][0]['segments_info'].append(
-        dict(d['annotations'][0]['segments_info'][0])))
+    _edit_json(
+        root, lambda d: d['annotations'][0]['segments_info'].append(
+            dict(d['annotations'][0]['segments_info'][0])))
     with pytest.raises(PanopticAnnotationError, match='image 1 .*appears twice'):
         _toy(root)
     path = osp.join(root, 'annotations', 'panoptic_val2017.json')
@@ -143,6 +154,7 @@ def test_filter_empty_gt(toy_data, tmp_path):
     def edit(d):  # make image 1 stuff-only
         a = d['annotations'][0]
         a['segments_info'] = [s for s in a['segments_info'] if s['category_id'] > 20]
+
     _edit_json(root, edit)
     assert len(_toy(root, check_files=False, filter_cfg=dict(filter_empty_gt=True))) == 3
     assert len(_toy(root, check_files=False, test_mode=True,

@@ -30,21 +30,29 @@ def test_scene_content():
             m = ids == s['id']
             assert s['area'] == m.sum()
             ys, xs = np.nonzero(m)
-            assert s['bbox'] == [xs.min(), ys.min(), xs.max() - xs.min() + 1,
-                                 ys.max() - ys.min() + 1]
+            assert s['bbox'] == [
+                xs.min(), ys.min(),
+                xs.max() - xs.min() + 1,
+                ys.max() - ys.min() + 1
+            ]
             assert s['category_id'] in things | stuff
         n_things += sum(s['category_id'] in things for s in info)
         n_stuff_classes |= {s['category_id'] for s in info if s['category_id'] in stuff}
         # Occlusion: some thing's bbox is larger than its visible area suggests.
-        occluded += any(s['category_id'] in things and s['area'] < 0.45 * s['bbox'][2] * s['bbox'][3]
-                        for s in info)
+        occluded += any(
+            s['category_id'] in things and s['area'] < 0.45 * s['bbox'][2] * s['bbox'][3]
+            for s in info)
         # Texture noise: no region is a flat color.
         assert img.reshape(-1, 3).std(0).min() > 5
     assert n_things >= 40 and n_stuff_classes == stuff and occluded > 0
 
 
 def test_written_files_are_coco_panoptic(tmp_path):
-    written = make_toy_panoptic(str(tmp_path), num_train=3, num_val=2, height=64, width=80,
+    written = make_toy_panoptic(str(tmp_path),
+                                num_train=3,
+                                num_val=2,
+                                height=64,
+                                width=80,
                                 progress=False)
     data = json.load(open(written['val2017']))
     assert len(data['images']) == 2 and data['categories'] == TOY_CATEGORIES
@@ -57,6 +65,10 @@ def test_written_files_are_coco_panoptic(tmp_path):
             assert (ids == s['id']).sum() == s['area']
             assert set(s) == {'id', 'category_id', 'iscrowd', 'area', 'bbox'}
     # Same seed, same bytes.
-    again = make_toy_panoptic(str(tmp_path / 'again'), num_train=3, num_val=2, height=64,
-                              width=80, progress=False)
+    again = make_toy_panoptic(str(tmp_path / 'again'),
+                              num_train=3,
+                              num_val=2,
+                              height=64,
+                              width=80,
+                              progress=False)
     assert json.load(open(again['val2017']))['annotations'] == data['annotations']

@@ -10,8 +10,7 @@ from mmengine.runner import Runner
 
 from mmpanoptic.datasets import make_toy_panoptic
 
-from ..e2e_utils import (ROOT, TOY_CFG, data_options, last_checkpoint, read_json,
-                         run_tool)
+from ..e2e_utils import ROOT, TOY_CFG, data_options, last_checkpoint, read_json, run_tool
 
 # PQ (percent) on the toy val split.  Measured: the untrained model scores
 # 0.0 and 150 steps on 48 images reach 61.4.

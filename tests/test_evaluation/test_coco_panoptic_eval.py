@@ -12,10 +12,13 @@ import pytest
 import torch
 
 from mmpanoptic.evaluation import PanopticQualityMetric
-from mmpanoptic.evaluation.coco_panoptic_eval import (evaluate_panoptic_files,
-                                                      summary_to_json)
-from mmpanoptic.evaluation.functional import (PanopticEvalError, PQStats,
-                                              pq_image_stats_by_size, pq_summary)
+from mmpanoptic.evaluation.coco_panoptic_eval import evaluate_panoptic_files, summary_to_json
+from mmpanoptic.evaluation.functional import (
+    PanopticEvalError,
+    PQStats,
+    pq_image_stats_by_size,
+    pq_summary,
+)
 from mmpanoptic.structures import id2rgb
 
 HERE = osp.dirname(__file__)
@@ -24,16 +27,18 @@ ROOT = osp.join(HERE, '..', '..')
 
 
 def _args(case_dir):
-    return (osp.join(case_dir, 'gt.json'), osp.join(case_dir, 'gt'),
-            osp.join(case_dir, 'pred.json'), osp.join(case_dir, 'pred'))
+    return (osp.join(case_dir,
+                     'gt.json'), osp.join(case_dir,
+                                          'gt'), osp.join(case_dir,
+                                                          'pred.json'), osp.join(case_dir, 'pred'))
 
 
 @pytest.mark.parametrize('name', sorted(os.listdir(CASES)))
 @pytest.mark.parametrize('nproc', [1, 2])
 def test_files_match_reference(name, nproc):
     exp = json.load(open(osp.join(CASES, name, 'expected.json')))['expected']
-    res = summary_to_json(evaluate_panoptic_files(*_args(osp.join(CASES, name)), nproc=nproc,
-                                                  progress=False))
+    res = summary_to_json(
+        evaluate_panoptic_files(*_args(osp.join(CASES, name)), nproc=nproc, progress=False))
     for split in ('All', 'Things', 'Stuff'):
         if exp[split] is None:
             assert res[split] is None
@@ -49,10 +54,14 @@ def test_cli_json_layout(tmp_path):
     case = osp.join(CASES, 'pq_gold_deeplab_team')
     gt_json, gt_dir, pred_json, pred_dir = _args(case)
     out = tmp_path / 'r.json'
-    proc = subprocess.run(
-        [sys.executable, 'tools/analysis_tools/pq_eval.py', '--gt-json', gt_json, '--gt-dir',
-         gt_dir, '--pred-json', pred_json, '--pred-dir', pred_dir, '--out', str(out),
-         '--nproc', '2'], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run([
+        sys.executable, 'tools/analysis_tools/pq_eval.py', '--gt-json', gt_json, '--gt-dir', gt_dir,
+        '--pred-json', pred_json, '--pred-dir', pred_dir, '--out',
+        str(out), '--nproc', '2'
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True)
     assert proc.returncode == 0, proc.stderr
     assert '| All ' in proc.stdout and 'things by size' in proc.stdout
     res = json.load(open(out))
@@ -67,10 +76,14 @@ def test_cli_bad_input_exits_with_message(tmp_path):
     bad = tmp_path / 'pred.json'
     bad.write_text(json.dumps([1, 2, 3]))
     gt_json, gt_dir, _, pred_dir = _args(osp.join(CASES, 'pq_gold_deeplab_team'))
-    proc = subprocess.run(
-        [sys.executable, 'tools/analysis_tools/pq_eval.py', '--gt-json', gt_json, '--gt-dir',
-         gt_dir, '--pred-json', str(bad), '--pred-dir', pred_dir], cwd=ROOT,
-        capture_output=True, text=True)
+    proc = subprocess.run([
+        sys.executable, 'tools/analysis_tools/pq_eval.py', '--gt-json', gt_json, '--gt-dir', gt_dir,
+        '--pred-json',
+        str(bad), '--pred-dir', pred_dir
+    ],
+                          cwd=ROOT,
+                          capture_output=True,
+                          text=True)
     assert proc.returncode != 0
     assert 'is not COCO panoptic' in proc.stderr and 'Traceback' not in proc.stderr
 
@@ -120,15 +133,17 @@ def test_bad_files(tmp_path):
 def test_things_by_size_hand_case():
     cats = {1: dict(isthing=1), 3: dict(isthing=0)}
     gt = np.zeros((40, 40), int)
-    gt[:5, :5] = 1           # small thing (25 px), matched
-    gt[10:40, 0:40] = 2      # medium thing (1200 px), missed
-    gt[5:10, :] = 3          # stuff
+    gt[:5, :5] = 1  # small thing (25 px), matched
+    gt[10:40, 0:40] = 2  # medium thing (1200 px), missed
+    gt[5:10, :] = 3  # stuff
     pred = np.zeros_like(gt)
     pred[:5, :5] = 7
-    pred[10:40, :] = 9       # labelled stuff -> a FP of class 3, not a thing
-    segs_gt = [dict(id=1, category_id=1, iscrowd=0, area=25),
-               dict(id=2, category_id=1, iscrowd=0, area=1200),
-               dict(id=3, category_id=3, iscrowd=0, area=200)]
+    pred[10:40, :] = 9  # labelled stuff -> a FP of class 3, not a thing
+    segs_gt = [
+        dict(id=1, category_id=1, iscrowd=0, area=25),
+        dict(id=2, category_id=1, iscrowd=0, area=1200),
+        dict(id=3, category_id=3, iscrowd=0, area=200)
+    ]
     segs_pred = [dict(id=7, category_id=1), dict(id=9, category_id=3)]
     stats, sized = pq_image_stats_by_size(gt, segs_gt, pred, segs_pred, cats)
     assert sized['small'][1].tolist() == [1.0, 1, 0, 0]
@@ -142,7 +157,8 @@ def test_things_by_size_hand_case():
 
 def _sample(img_id, ids, segs_gt, segs_pred):
     t = torch.from_numpy(ids[None].astype(np.int32))
-    return dict(img_id=img_id, img_path=f'/x/{img_id:012d}.jpg',
+    return dict(img_id=img_id,
+                img_path=f'/x/{img_id:012d}.jpg',
                 gt_panoptic_seg=dict(sem_seg=t, segments_info=segs_gt),
                 pred_panoptic_seg=dict(sem_seg=t, segments_info=segs_pred))
 
@@ -152,8 +168,10 @@ def test_metric_in_memory_and_dump_round_trip(tmp_path):
     ids = np.zeros((6, 8), np.int64)
     ids[:, :3] = 300
     ids[:, 3:] = 5
-    segs_gt = [dict(id=300, category_id=4, iscrowd=0, area=18, label=0),
-               dict(id=5, category_id=21, iscrowd=0, area=30, label=1)]
+    segs_gt = [
+        dict(id=300, category_id=4, iscrowd=0, area=18, label=0),
+        dict(id=5, category_id=21, iscrowd=0, area=30, label=1)
+    ]
     segs_pred = [dict(id=300, label=0, isthing=True), dict(id=5, label=1, isthing=False)]
     prefix = str(tmp_path / 'out' / 'preds')
     metric = PanopticQualityMetric(outfile_prefix=prefix)
@@ -167,14 +185,23 @@ def test_metric_in_memory_and_dump_round_trip(tmp_path):
     import cv2
     cv2.imwrite(str(gt_dir / '000000000001.png'), id2rgb(ids)[..., ::-1])
     gt_json = tmp_path / 'gt.json'
-    json.dump(dict(images=[dict(id=1, file_name='000000000001.jpg')],
-                   annotations=[dict(image_id=1, file_name='000000000001.png',
-                                     segments_info=[{k: v for k, v in s.items() if k != 'label'}
-                                                    for s in segs_gt])],
-                   categories=[dict(id=4, name='a', isthing=1), dict(id=21, name='sky', isthing=0)]),
-              open(gt_json, 'w'))
-    summary = evaluate_panoptic_files(str(gt_json), str(gt_dir), prefix + '.panoptic.json',
-                                      prefix + '.panoptic', progress=False)
+    json.dump(
+        dict(images=[dict(id=1, file_name='000000000001.jpg')],
+             annotations=[
+                 dict(image_id=1,
+                      file_name='000000000001.png',
+                      segments_info=[{
+                          k: v
+                          for k, v in s.items() if k != 'label'
+                      } for s in segs_gt])
+             ],
+             categories=[dict(id=4, name='a', isthing=1),
+                         dict(id=21, name='sky', isthing=0)]), open(gt_json, 'w'))
+    summary = evaluate_panoptic_files(str(gt_json),
+                                      str(gt_dir),
+                                      prefix + '.panoptic.json',
+                                      prefix + '.panoptic',
+                                      progress=False)
     assert summary['All']['pq'] == 1.0
 
 
@@ -188,7 +215,10 @@ def test_metric_format_only_needs_no_gt(tmp_path):
     metric.process({}, [s])
     assert metric.evaluate(1) == {}
     data = json.load(open(prefix + '.panoptic.json'))
-    assert data['annotations'][0]['segments_info'][0] == dict(
-        id=1, category_id=21, iscrowd=0, area=16, bbox=[0, 0, 4, 4])
+    assert data['annotations'][0]['segments_info'][0] == dict(id=1,
+                                                              category_id=21,
+                                                              iscrowd=0,
+                                                              area=16,
+                                                              bbox=[0, 0, 4, 4])
     with pytest.raises(ValueError, match='outfile_prefix'):
         PanopticQualityMetric(format_only=True)

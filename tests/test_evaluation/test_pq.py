@@ -3,12 +3,12 @@ loop implementation of COCO's pq_compute on random inputs."""
 import json
 import os
 import os.path as osp
+
 import numpy as np
 import pytest
 from PIL import Image
 
-from mmpanoptic.evaluation.functional import (PanopticEvalError, PQStats,
-                                              pq_image_stats, pq_summary)
+from mmpanoptic.evaluation.functional import PanopticEvalError, PQStats, pq_image_stats, pq_summary
 from mmpanoptic.structures import rgb2id
 
 CASES = osp.join(osp.dirname(__file__), '..', 'data', 'panoptic_eval_cases')

@@ -9,9 +9,12 @@ import os
 import sys
 import time
 
-from mmpanoptic.evaluation.coco_panoptic_eval import (PanopticEvalError,
-                                                      evaluate_panoptic_files,
-                                                      load_panoptic_json, summary_to_json)
+from mmpanoptic.evaluation.coco_panoptic_eval import (
+    PanopticEvalError,
+    evaluate_panoptic_files,
+    load_panoptic_json,
+    summary_to_json,
+)
 from mmpanoptic.evaluation.metrics.panoptic_quality import format_pq_table
 
 

@@ -22,7 +22,7 @@ The rules follow COCO's reference ``pq_compute`` to the letter:
 Unlike the reference, malformed input raises :class:`PanopticEvalError`
 naming the image and the segment instead of a bare ``KeyError``.
 """
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -49,8 +49,7 @@ def _segment_table(segments: Sequence[Mapping], image: str, kind: str,
         if kind == 'gt' and 'area' not in seg:
             raise PanopticEvalError(f'{image}: gt segment {sid} has no "area"')
         if categories is not None and cat not in categories:
-            raise PanopticEvalError(
-                f'{image}: {kind} segment {sid} has unknown category_id {cat}')
+            raise PanopticEvalError(f'{image}: {kind} segment {sid} has unknown category_id {cat}')
         table[sid] = seg
     return table
 
@@ -67,7 +66,8 @@ def size_of(area: float) -> str:
     return 'large'
 
 
-def pair_counts(gt_ids: np.ndarray, pred_ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pair_counts(gt_ids: np.ndarray,
+                pred_ids: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pixel counts of every (gt id, pred id) pair present in two id maps.
 
     One ``np.unique(..., return_counts=True)`` over a uint64 key
@@ -83,8 +83,8 @@ def pair_counts(gt_ids: np.ndarray, pred_ids: np.ndarray) -> Tuple[np.ndarray, n
     key = gt_ids.astype(np.uint64, copy=False) << np.uint64(32)
     key |= pred_ids.astype(np.uint64, copy=False)
     uniq, counts = np.unique(key.ravel(), return_counts=True)
-    return ((uniq >> np.uint64(32)).astype(np.int64), (uniq & np.uint64(0xFFFFFFFF)).astype(np.int64),
-            counts.astype(np.int64))
+    return ((uniq >> np.uint64(32)).astype(np.int64),
+            (uniq & np.uint64(0xFFFFFFFF)).astype(np.int64), counts.astype(np.int64))
 
 
 def pq_image_stats(gt_ids: np.ndarray,
@@ -119,8 +119,8 @@ def pq_image_stats(gt_ids: np.ndarray,
     >>> s[1].tolist(), s[2].tolist()   # IoU of 5 with 1 is 2/3 > 0.5
     ([0.6666666666666666, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0])
     """
-    return pq_image_stats_by_size(gt_ids, gt_segments, pred_ids, pred_segments,
-                                  categories, image, check_gt_png)[0]
+    return pq_image_stats_by_size(gt_ids, gt_segments, pred_ids, pred_segments, categories, image,
+                                  check_gt_png)[0]
 
 
 def pq_image_stats_by_size(gt_ids: np.ndarray,
@@ -141,9 +141,13 @@ def pq_image_stats_by_size(gt_ids: np.ndarray,
                                categories, image, check_gt_png)
 
 
-def pq_stats_from_pairs(pair_gt: np.ndarray, pair_pred: np.ndarray, pair_count: np.ndarray,
-                        gt_segments: Sequence[Mapping], pred_segments: Sequence[Mapping],
-                        categories: Mapping[int, Mapping], image: str = 'image',
+def pq_stats_from_pairs(pair_gt: np.ndarray,
+                        pair_pred: np.ndarray,
+                        pair_count: np.ndarray,
+                        gt_segments: Sequence[Mapping],
+                        pred_segments: Sequence[Mapping],
+                        categories: Mapping[int, Mapping],
+                        image: str = 'image',
                         check_gt_png: bool = True):
     """PQ statistics from the (gt id, pred id, pixel count) pairs of one image.
 
@@ -250,7 +254,8 @@ class PQStats:
         self.per_cat: Dict[int, np.ndarray] = {}
         self.per_size: Dict[str, Dict[int, np.ndarray]] = {n: {} for n, _, _ in SIZE_RANGES}
 
-    def add(self, image_stats: Mapping[int, np.ndarray],
+    def add(self,
+            image_stats: Mapping[int, np.ndarray],
             sized: Optional[Mapping[str, Mapping[int, np.ndarray]]] = None) -> 'PQStats':
         _accumulate(self.per_cat, image_stats)
         for name, per_cat in (sized or {}).items():
@@ -264,11 +269,11 @@ class PQStats:
 def _class_result(s: np.ndarray):
     iou, tp, fp, fn = s.tolist()
     denom = tp + 0.5 * fp + 0.5 * fn
-    return dict(
-        pq=iou / denom, sq=iou / tp if tp != 0 else 0.0, rq=tp / denom)
+    return dict(pq=iou / denom, sq=iou / tp if tp != 0 else 0.0, rq=tp / denom)
 
 
-def pq_average(stats: PQStats, categories: Mapping[int, Mapping],
+def pq_average(stats: PQStats,
+               categories: Mapping[int, Mapping],
                isthing: Optional[bool] = None) -> Optional[Dict[str, float]]:
     """Average PQ / SQ / RQ over categories, as the reference ``pq_average``.
 

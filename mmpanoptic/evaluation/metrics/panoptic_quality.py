@@ -5,7 +5,6 @@ import os.path as osp
 from typing import Dict, Optional, Sequence
 
 import mmcv
-
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger

@@ -11,14 +11,14 @@ from torch import Tensor
 
 
 def heuristic_merge(masks: Tensor,
-                     labels: Tensor,
-                     scores: Tensor,
-                     sem_seg: Tensor,
-                     *,
-                     num_things: int,
-                     score_thr: float = 0.5,
-                     overlap_thr: float = 0.5,
-                     stuff_area_limit: int = 4096) -> Tuple[Tensor, List[Dict]]:
+                    labels: Tensor,
+                    scores: Tensor,
+                    sem_seg: Tensor,
+                    *,
+                    num_things: int,
+                    score_thr: float = 0.5,
+                    overlap_thr: float = 0.5,
+                    stuff_area_limit: int = 4096) -> Tuple[Tensor, List[Dict]]:
     """Panoptic FPN's heuristic merge (Kirillov et al., 2019).
 
     Instances are pasted in decreasing score order; an instance whose
@@ -68,7 +68,8 @@ def heuristic_merge(masks: Tensor,
 
     keep = scores >= score_thr
     order = torch.argsort(scores[keep], descending=True)
-    masks_k, labels_k, scores_k = masks[keep][order].bool(), labels[keep][order], scores[keep][order]
+    masks_k, labels_k, scores_k = masks[keep][order].bool(
+    ), labels[keep][order], scores[keep][order]
     areas = masks_k.flatten(1).sum(1).tolist() if len(masks_k) else []
     for i, area in enumerate(areas):
         if area == 0:
@@ -82,8 +83,12 @@ def heuristic_merge(masks: Tensor,
         seg_id = len(segments) + 1
         ids[mask] = seg_id
         covered |= mask
-        segments.append(dict(id=seg_id, label=int(labels_k[i]), isthing=True,
-                             score=float(scores_k[i]), area=int(area - overlap)))
+        segments.append(
+            dict(id=seg_id,
+                 label=int(labels_k[i]),
+                 isthing=True,
+                 score=float(scores_k[i]),
+                 area=int(area - overlap)))
 
     num_channels = int(sem_seg.shape[0]) if sem_seg.dim() == 3 else int(sem_labels.max()) + 2
     thing_channel = num_channels - 1
@@ -94,6 +99,10 @@ def heuristic_merge(masks: Tensor,
             continue
         seg_id = len(segments) + 1
         ids[(sem_labels == ch) & ~covered] = seg_id
-        segments.append(dict(id=seg_id, label=num_things + ch, isthing=False,
-                             score=1.0, area=int(stuff_area[ch])))
+        segments.append(
+            dict(id=seg_id,
+                 label=num_things + ch,
+                 isthing=False,
+                 score=1.0,
+                 area=int(stuff_area[ch])))
     return ids, segments

@@ -1,6 +1,6 @@
 """Panoptic FPN (Kirillov et al., CVPR 2019)."""
 import copy
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 from mmdet.models.detectors import TwoStageDetector

@@ -31,9 +31,15 @@ class LightSemanticHead(BaseModule):
     torch.Size([1, 4, 16, 16])
     """
 
-    def __init__(self, *, num_things_classes: int, num_stuff_classes: int,
-                 in_channels: int, channels: int = 32, num_levels: int = 4,
-                 ignore_index: int = 255, loss_weight: float = 0.5) -> None:
+    def __init__(self,
+                 *,
+                 num_things_classes: int,
+                 num_stuff_classes: int,
+                 in_channels: int,
+                 channels: int = 32,
+                 num_levels: int = 4,
+                 ignore_index: int = 255,
+                 loss_weight: float = 0.5) -> None:
         super().__init__()
         self.num_things_classes = num_things_classes
         self.num_stuff_classes = num_stuff_classes
@@ -72,16 +78,23 @@ class LightSemanticHead(BaseModule):
         loss = F.cross_entropy(logits, target, ignore_index=self.ignore_index)
         return dict(loss_seg=self.loss_weight * loss)
 
-    def predict(self, x: Sequence[Tensor], img_metas: List[dict], rescale: bool = True) -> List[Tensor]:
+    def predict(self,
+                x: Sequence[Tensor],
+                img_metas: List[dict],
+                rescale: bool = True) -> List[Tensor]:
         logits = self(x)['seg_preds']
-        logits = F.interpolate(logits, size=img_metas[0]['batch_input_shape'], mode='bilinear',
+        logits = F.interpolate(logits,
+                               size=img_metas[0]['batch_input_shape'],
+                               mode='bilinear',
                                align_corners=False)
         out = []
         for i, meta in enumerate(img_metas):
             h, w = meta['img_shape']
             seg = logits[i, :, :h, :w]
             if rescale:
-                seg = F.interpolate(seg[None], size=meta['ori_shape'], mode='bilinear',
+                seg = F.interpolate(seg[None],
+                                    size=meta['ori_shape'],
+                                    mode='bilinear',
                                     align_corners=False)[0]
             out.append(seg)
         return out

@@ -17,7 +17,14 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .functional.pq import PanopticEvalError, PQStats, pq_stats_from_pairs, pq_summary
+from .functional.pq import (
+    PanopticEvalError,
+    PQStats,
+    check_same_size,
+    count_keys,
+    pq_stats_from_pairs,
+    pq_summary,
+)
 
 
 def load_panoptic_json(path: str, role: str) -> Dict:
@@ -58,36 +65,6 @@ def read_png_bgr(path: str, image: str) -> np.ndarray:
     return bgr
 
 
-def read_id_png(path: str, image: str) -> np.ndarray:
-    """Decode an RGB-id PNG to an (H, W) int64 id map (``R + 256 G + 256^2 B``)."""
-    bgr = read_png_bgr(path, image)
-    packed = np.zeros(bgr.shape[:2] + (8, ), np.uint8)
-    cv2.mixChannels([bgr], [packed], [2, 0, 1, 1, 0, 2])
-    return packed.view(np.uint64)[..., 0].astype(np.int64)
-
-
-def _sorted_run_lengths(keys: np.ndarray):
-    """Distinct values of ``keys`` and how often each occurs.
-
-    Same result as ``np.unique(keys, return_counts=True)``, but neighbouring
-    pixels mostly share a key, so the pixels are first collapsed into runs
-    (one comparison pass) and only the run keys (a few percent of the
-    pixels) are sorted, weighted by run length.
-    """
-    starts = np.flatnonzero(keys[1:] != keys[:-1])
-    starts += 1
-    starts = np.concatenate((np.zeros(1, np.int64), starts))
-    lengths = np.diff(np.append(starts, keys.size))
-    run_keys = keys[starts]
-    order = np.argsort(run_keys)
-    run_keys = run_keys[order]
-    lengths = lengths[order]
-    first = np.flatnonzero(run_keys[1:] != run_keys[:-1])
-    first += 1
-    first = np.concatenate((np.zeros(1, np.int64), first))
-    return run_keys[first], np.add.reduceat(lengths, first)
-
-
 def png_pair_counts(gt_png: str, pred_png: str, image: str):
     """``(gt_id, pred_id, count)`` arrays of the pairs present in two PNGs.
 
@@ -96,13 +73,10 @@ def png_pair_counts(gt_png: str, pred_png: str, image: str):
     """
     gt = read_png_bgr(gt_png, image)
     pred = read_png_bgr(pred_png, image)
-    if gt.shape != pred.shape:
-        raise PanopticEvalError(
-            f'{image}: prediction size {pred.shape[1]}x{pred.shape[0]} (WxH) differs from '
-            f'ground truth {gt.shape[1]}x{gt.shape[0]} ({pred_png})')
+    check_same_size(gt.shape, pred.shape, f'{image} ({pred_png})')
     packed = np.zeros(gt.shape[:2] + (8, ), np.uint8)
     cv2.mixChannels([pred, gt], [packed], [2, 0, 1, 1, 0, 2, 5, 3, 4, 4, 3, 5])
-    keys, counts = _sorted_run_lengths(packed.view(np.uint64).reshape(-1))
+    keys, counts = count_keys(packed.view(np.uint64).reshape(-1))
     return ((keys >> np.uint64(24)).astype(np.int64),
             (keys & np.uint64(0xFFFFFF)).astype(np.int64), counts.astype(np.int64))
 

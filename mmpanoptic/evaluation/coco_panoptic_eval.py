@@ -94,6 +94,17 @@ def _evaluate_jobs(args) -> PQStats:
     return stats
 
 
+def _worker_pool(nproc: int):
+    """A fork-based process pool (as panopticapi's, and usable from scripts
+    without a ``__main__`` guard, unlike spawn / forkserver).
+
+    Workers must not touch OpenCV's thread pool settings:
+    ``cv2.setNumThreads`` in a forked child whose parent already used that
+    pool hangs (seen in the test suite).
+    """
+    return get_context('fork').Pool(nproc)
+
+
 def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
     for i in range(0, len(items), size):
         yield items[i:i + size]
@@ -137,8 +148,7 @@ def evaluate_panoptic_files(gt_json: str, gt_dir: str, pred_json: str, pred_dir:
         results = map(_evaluate_jobs, work)
         pool = None
     else:
-        # One OpenCV thread per worker: the processes already use the cores.
-        pool = get_context('fork').Pool(nproc, initializer=cv2.setNumThreads, initargs=(1, ))
+        pool = _worker_pool(nproc)
         results = pool.imap(_evaluate_jobs, work)
     try:
         for part, (jobs_part, _) in zip(results, work):

@@ -32,7 +32,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import panopticapi_baseline  # noqa: E402
 
 from mmpanoptic.evaluation.coco_panoptic_eval import evaluate_panoptic_files  # noqa: E402
-from mmpanoptic.structures import id2rgb  # noqa: E402
+from mmpanoptic.structures import id2rgb, mask_bbox  # noqa: E402
 
 CATEGORIES = [dict(id=i + 1, name=f'c{i + 1}', isthing=int(i < 12)) for i in range(24)]
 
@@ -50,16 +50,12 @@ def _segments(ids, cats, crowd):
         if sid == 0:
             continue
         m = ids == sid
-        ys, xs = np.nonzero(m)
         out.append(
             dict(id=int(sid),
                  category_id=int(cats[sid]),
                  iscrowd=int(crowd.get(sid, 0)),
                  area=int(m.sum()),
-                 bbox=[int(xs.min()),
-                       int(ys.min()),
-                       int(np.ptp(xs) + 1),
-                       int(np.ptp(ys) + 1)]))
+                 bbox=mask_bbox(m)))
     return out
 
 

@@ -28,6 +28,8 @@ from typing import Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
+from mmpanoptic.structures import id2rgb, mask_bbox
+
 # Category ids are deliberately not contiguous (like COCO's); the datasets map
 # them to contiguous labels with things first.
 TOY_CATEGORIES: List[Dict] = [
@@ -164,11 +166,8 @@ def render_scene(seed: int, height: int = 128, width: int = 128,
             # labelled VOID (id 0), as unlabeled bits are in COCO.
             continue
         ids[mask] = sid
-        ys, xs = np.nonzero(mask)
-        bbox = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1),
-                int(ys.max() - ys.min() + 1)]
         info.append(dict(id=sid, category_id=meta['category_id'],
-                         iscrowd=meta['iscrowd'], area=area, bbox=bbox))
+                         iscrowd=meta['iscrowd'], area=area, bbox=mask_bbox(mask)))
     return image, ids, info
 
 
@@ -179,7 +178,6 @@ def make_toy_panoptic(out_dir: str, num_train: int = 200, num_val: int = 50,
     """Write the toy dataset to ``out_dir``; returns ``{split: ann_file}``."""
     from mmengine.utils import ProgressBar
 
-    from mmpanoptic.structures import id2rgb
     counts = dict(zip(splits, (num_train, num_val)))
     written = {}
     for split_idx, split in enumerate(splits):

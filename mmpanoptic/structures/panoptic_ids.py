@@ -31,3 +31,18 @@ def id2rgb(ids: np.ndarray) -> np.ndarray:
     rgb[..., 1] = (ids // 256) % 256
     rgb[..., 2] = ids // 65536
     return rgb
+
+
+def mask_bbox(mask: np.ndarray) -> list:
+    """COCO ``[x, y, w, h]`` box of the True pixels of an (H, W) mask
+    (``[0, 0, 0, 0]`` when empty).
+
+    >>> m = np.zeros((4, 5), bool); m[1:3, 2] = True
+    >>> mask_bbox(m)
+    [2, 1, 1, 2]
+    """
+    cols = np.flatnonzero(mask.any(0))
+    rows = np.flatnonzero(mask.any(1))
+    if len(cols) == 0:
+        return [0, 0, 0, 0]
+    return [int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)]

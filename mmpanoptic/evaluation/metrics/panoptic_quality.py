@@ -63,7 +63,7 @@ class PanopticQualityMetric(BaseMetric):
 
     def _dump(self, sample: dict, ids: np.ndarray, segments: list) -> dict:
         """Write one prediction PNG; return its COCO panoptic annotation."""
-        from mmpanoptic.structures import id2rgb
+        from mmpanoptic.structures import id2rgb, mask_bbox
         folder = f'{self.outfile_prefix}.panoptic'
         os.makedirs(folder, exist_ok=True)
         img_id = sample.get('img_id')
@@ -72,11 +72,9 @@ class PanopticQualityMetric(BaseMetric):
         areas = np.bincount(ids.ravel())
         infos = []
         for s in segments:
-            ys, xs = np.nonzero(ids == s['id'])
-            bbox = [int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1),
-                    int(ys.max() - ys.min() + 1)] if len(xs) else [0, 0, 0, 0]
             infos.append(dict(id=int(s['id']), category_id=int(s['category_id']),
-                              iscrowd=0, area=int(areas[s['id']]), bbox=bbox))
+                              iscrowd=0, area=int(areas[s['id']]),
+                              bbox=mask_bbox(ids == s['id'])))
         return dict(image_id=img_id, file_name=stem + '.png', segments_info=infos)
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:

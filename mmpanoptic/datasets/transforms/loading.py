@@ -81,8 +81,7 @@ class LoadPanopticAnnotations(BaseTransform):
         path = results['seg_map_path']
         where = f'image {results.get("img_id")}'
 
-        present, inverse = np.unique(ids, return_inverse=True)
-        inverse = inverse.reshape(ids.shape)
+        present = np.unique(ids)  # sorted; no inverse (that is the slow part)
         known = {s['id']: s for s in segments}
         for sid in present.tolist():
             if sid != VOID and sid not in known:
@@ -112,13 +111,13 @@ class LoadPanopticAnnotations(BaseTransform):
                 if things else np.zeros((0, h, w), np.uint8)
             results['gt_masks'] = BitmapMasks(masks, h, w)
         if self.with_seg:
-            # Label per dense index, then one gather: no per-segment pass.
+            # Label per present id, then one gather: no per-segment pass.
             lut = np.full(len(present), IGNORE_INDEX, dtype=np.int64)
             for k, sid in enumerate(present.tolist()):
                 if sid in known:
                     lut[k] = known[sid]['label']
             dtype = np.uint8 if lut.max(initial=0) <= 255 else np.int32
-            results['gt_seg_map'] = lut[inverse].astype(dtype)
+            results['gt_seg_map'] = lut[np.searchsorted(present, ids)].astype(dtype)
             results['ignore_index'] = IGNORE_INDEX
             results.setdefault('seg_fields', []).append('gt_seg_map')
         if self.with_panoptic:

@@ -1,4 +1,16 @@
 from .functional import heuristic_merge
 from .heuristic_fusion import HeuristicFusion
+from .mask_classification import (
+                                  instances_from_queries,
+                                  keep_queries,
+                                  panoptic_from_queries,
+                                  semantic_from_queries,
+                                  upsample_masks,
+)
+from .mask_cls_fusion import MaskClassificationFusion
 
-__all__ = ['heuristic_merge', 'HeuristicFusion']
+__all__ = [
+    'heuristic_merge', 'HeuristicFusion', 'MaskClassificationFusion', 'keep_queries',
+    'panoptic_from_queries', 'semantic_from_queries', 'instances_from_queries',
+    'upsample_masks'
+]

@@ -1,0 +1,220 @@
+"""Inference for mask-classification models (MaskFormer, Mask2Former, K-Net).
+
+Every query (or kernel) predicts class logits ``(Q, C + 1)`` (the last column
+is "no object") and mask logits ``(Q, H, W)``.  These pure functions turn them
+into panoptic, semantic and instance results.  They are shared by all query
+models, the open-vocabulary classifier and the video trackers.
+
+Why not mmdet's ``MaskFormerFusionHead``: it applies the sigmoid to every
+query's full-resolution mask before filtering, then loops over the kept
+queries with three full-image compares and a masked write each, and packs ids
+as ``label + instance * 1000``.  Here the sigmoid runs only on kept queries,
+the per-query areas come from one ``bincount`` and the map is painted with one
+lookup, because the argmax regions are disjoint and painting order cannot
+matter.  The panoptic partition and labels are identical to mmdet's (tested).
+"""
+from typing import Dict, List, Optional, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmdet.structures.mask import mask2bbox
+from mmengine.structures import InstanceData
+from torch import Tensor
+
+
+def keep_queries(cls_logits: Tensor, *, num_classes: int,
+                 object_mask_thr: float) -> Tuple[Tensor, Tensor, Tensor]:
+    """Queries whose best class is not "no object" and scores above a threshold.
+
+    Args:
+        cls_logits: (Q, C + 1) class logits; column ``C`` is "no object".
+        num_classes: C.
+        object_mask_thr: minimum softmax score of the best class.
+
+    Returns:
+        ``keep`` (Q,) bool, ``scores`` (Q,) and ``labels`` (Q,) int64 of the
+        best class of every query.
+    """
+    if cls_logits.shape[-1] != num_classes + 1:
+        raise ValueError(f'class logits have {cls_logits.shape[-1]} columns, expected '
+                         f'num_classes + 1 = {num_classes + 1} (the last is "no object")')
+    scores, labels = F.softmax(cls_logits, dim=-1).max(-1)
+    keep = labels.ne(num_classes) & (scores > object_mask_thr)
+    return keep, scores, labels
+
+
+def panoptic_from_queries(scores: Tensor,
+                          labels: Tensor,
+                          mask_logits: Tensor,
+                          *,
+                          num_things: int,
+                          keep: Optional[Tensor] = None,
+                          iou_thr: float = 0.8,
+                          filter_low_score: bool = False,
+                          band_bytes: int = 2**21) -> Tuple[Tensor, List[Dict]]:
+    """Compose a panoptic map from the kept queries.
+
+    A pixel goes to the kept query maximizing ``score * sigmoid(mask)``.  A
+    query keeps its pixels when it owns some, has a non-empty mask
+    (sigmoid >= 0.5) and owns at least ``iou_thr`` of that mask; otherwise
+    they stay VOID.  Stuff queries of one class become one segment.
+
+    On CPU the image is processed in bands of rows whose (K, rows, W) buffer
+    is about ``band_bytes``: the sigmoid, area count, product and argmax then
+    run in cache instead of streaming four full-size buffers through memory
+    (66 ms instead of ~600 ms for 60 queries at 800x1200 on 2 cores).
+
+    Args:
+        scores: (Q,) class scores.
+        labels: (Q,) int64 class labels; things are ``< num_things``.
+        mask_logits: (Q, H, W) mask logits.
+        num_things: number of thing classes.
+        keep: (Q,) bool of the queries to use (all when None).
+        iou_thr: minimum fraction of a query's mask left after the argmax.
+        filter_low_score: also drop the query's pixels whose own mask
+            probability is below 0.5 (mmdet's ``filter_low_score``).
+        band_bytes: size of one band's buffer on CPU; a single band on GPU.
+
+    Returns:
+        ``ids`` (H, W) int32 (0 = VOID, segments 1..S in query order) and
+        ``segments_info``: dicts with ``id``, ``label``, ``isthing``,
+        ``score`` (the best query of the segment) and ``area``.
+
+    >>> logits = torch.full((2, 2, 3), -9.0); logits[0, :, :2] = 9; logits[1, :, 2] = 9
+    >>> ids, segs = panoptic_from_queries(torch.tensor([0.9, 0.95]),
+    ...                                   torch.tensor([0, 3]), logits, num_things=2)
+    >>> ids.tolist(), [(s['label'], s['isthing'], s['area']) for s in segs]
+    ([[1, 1, 2], [1, 1, 2]], [(0, True, 4), (3, False, 2)])
+    """
+    if keep is not None:
+        index = keep.nonzero()[:, 0]
+        scores, labels = scores[index], labels[index]
+    else:
+        index = None
+    k = len(scores)
+    h, w = mask_logits.shape[-2:]
+    device = mask_logits.device
+    if k == 0:
+        return torch.zeros((h, w), dtype=torch.int32, device=device), []
+    rows = h if device.type != 'cpu' else max(1, band_bytes // (4 * k * w))
+    owner = torch.empty((h, w), dtype=torch.long, device=device)
+    own_prob = torch.empty((h, w), device=device) if filter_low_score else None
+    mask_areas = torch.zeros(k, dtype=torch.long, device=device)
+    weights = scores.view(-1, 1, 1).to(mask_logits.dtype)
+    for r0 in range(0, h, rows):
+        band = mask_logits[:, r0:r0 + rows]
+        band = band[index] if index is not None else band.clone()  # a fresh buffer
+        band.sigmoid_()
+        mask_areas += (band >= 0.5).sum((1, 2))
+        probs = band.clone() if filter_low_score else None
+        # torch.max(dim) returns the first maximum, as mmdet's argmax does.
+        owner[r0:r0 + rows] = band.mul_(weights).max(0).indices
+        if filter_low_score:
+            own_prob[r0:r0 + rows] = probs.gather(0, owner[None, r0:r0 + rows])[0]
+    owned = torch.bincount(owner.flatten(), minlength=k)
+    # mmdet's test, in double as Python does it: owned / area < iou_thr drops.
+    ratio = owned.double() / mask_areas.clamp(min=1).double()
+    valid = (owned > 0) & (mask_areas > 0) & ~(ratio < iou_thr)
+
+    lut = torch.zeros(k, dtype=torch.int32)
+    segments: List[Dict] = []
+    stuff_ids: Dict[int, Dict] = {}
+    labels_l, scores_l, valid_l = labels.tolist(), scores.tolist(), valid.tolist()
+    for q in range(k):  # Q <= a few hundred queries; no pixel work here
+        if not valid_l[q]:
+            continue
+        label, isthing = labels_l[q], labels_l[q] < num_things
+        if not isthing and label in stuff_ids:
+            seg = stuff_ids[label]
+            seg['score'] = max(seg['score'], scores_l[q])
+        else:
+            seg = dict(id=len(segments) + 1, label=label, isthing=isthing,
+                       score=scores_l[q])
+            segments.append(seg)
+            if not isthing:
+                stuff_ids[label] = seg
+        lut[q] = seg['id']
+    ids = lut.to(device)[owner]
+    if filter_low_score:
+        ids = torch.where(own_prob >= 0.5, ids, ids.new_zeros(()))
+    areas = torch.bincount(ids.flatten().long(), minlength=len(segments) + 1).tolist()
+    kept = []
+    for seg in segments:  # filter_low_score can empty a segment
+        seg['area'] = int(areas[seg['id']])
+        if seg['area'] > 0:
+            kept.append(seg)
+    if len(kept) != len(segments):  # renumber 1..S without gaps
+        remap = torch.zeros(len(segments) + 1, dtype=torch.int32, device=device)
+        for new_id, seg in enumerate(kept, 1):
+            remap[seg['id']] = new_id
+            seg['id'] = new_id
+        ids = remap[ids.long()]
+    return ids.to(torch.int32), kept
+
+
+def semantic_from_queries(cls_logits: Tensor, mask_logits: Tensor) -> Tensor:
+    """Per-class scores ``sum_q softmax(cls)_qc * sigmoid(mask)_q``.
+
+    Args:
+        cls_logits: (Q, C + 1) logits; the "no object" column is dropped.
+        mask_logits: (Q, H, W).
+
+    Returns:
+        (C, H, W) semantic scores (MaskFormer's semantic inference).
+    """
+    probs = F.softmax(cls_logits, dim=-1)[:, :-1]
+    q, h, w = mask_logits.shape
+    return (probs.t() @ mask_logits.sigmoid().view(q, -1)).view(-1, h, w)
+
+
+def instances_from_queries(cls_logits: Tensor,
+                           mask_logits: Tensor,
+                           *,
+                           num_things: int,
+                           max_per_image: int = 100) -> InstanceData:
+    """Top-k (query, class) pairs over thing classes, as mmdet's MaskFormer.
+
+    The score is the class probability times the mean mask probability
+    inside the binary mask (logit > 0).
+
+    Args:
+        cls_logits: (Q, C + 1) logits.
+        mask_logits: (Q, H, W) logits.
+        num_things: thing classes are ``< num_things``.
+        max_per_image: k of the top-k before keeping things only.
+
+    Returns:
+        InstanceData with ``scores`` (N,), ``labels`` (N,), ``bboxes``
+        (N, 4) xyxy and ``masks`` (N, H, W) bool.
+    """
+    num_classes = cls_logits.shape[1] - 1
+    probs = F.softmax(cls_logits, dim=-1)[:, :-1].flatten()
+    top_scores, top = probs.topk(min(max_per_image, probs.numel()), sorted=False)
+    labels = top % num_classes
+    queries = torch.div(top, num_classes, rounding_mode='floor')
+    things = labels < num_things
+    top_scores, labels, queries = top_scores[things], labels[things], queries[things]
+    masks = mask_logits[queries]
+    binary = masks > 0
+    inside = binary.flatten(1).sum(1)
+    mask_scores = (masks.sigmoid() * binary).flatten(1).sum(1) / (inside + 1e-6)
+    return InstanceData(scores=top_scores * mask_scores, labels=labels,
+                        bboxes=mask2bbox(binary), masks=binary)
+
+
+def upsample_masks(mask_logits: Tensor, *, img_shape: Tuple[int, int],
+                   ori_shape: Optional[Tuple[int, int]]) -> Tensor:
+    """Crop batch padding to ``img_shape`` and resize to ``ori_shape``.
+
+    Args:
+        mask_logits: (K, h, w) logits at the padded input size.
+        img_shape: (H, W) of the resized image inside the padding.
+        ori_shape: (H, W) to resize to, or None to stay at ``img_shape``.
+    """
+    masks = mask_logits[:, :img_shape[0], :img_shape[1]]
+    if ori_shape is not None and tuple(masks.shape[-2:]) != tuple(ori_shape):
+        if masks.shape[0] == 0:
+            return masks.new_zeros((0, *ori_shape))
+        masks = F.interpolate(masks[:, None], size=tuple(ori_shape), mode='bilinear',
+                              align_corners=False)[:, 0]
+    return masks

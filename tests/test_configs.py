@@ -10,6 +10,7 @@ from mmpanoptic.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(
+    glob.glob(osp.join(ROOT, 'configs', '*.py')) +
     glob.glob(osp.join(ROOT, 'configs', '*', '*.py')) +
     glob.glob(osp.join(ROOT, 'projects', '*', 'configs', '*.py')))
 CONFIGS = [c for c in CONFIGS if '_base_' not in c]
@@ -17,7 +18,10 @@ CONFIGS = [c for c in CONFIGS if '_base_' not in c]
 
 def test_configs_found():
     names = {osp.basename(c) for c in CONFIGS}
-    assert {'panoptic-fpn_r50_fpn_1x_coco-panoptic.py', 'panoptic-fpn_r18_fpn_toy.py'} <= names
+    assert {'panoptic-fpn_r50_fpn_1x_coco-panoptic.py', 'panoptic-fpn_r18_fpn_toy.py',
+            'mask2former_swin-l_coco-panoptic.py', 'mask2former_r18_toy.py',
+            'maskformer_r18_toy.py'} <= names
+    assert osp.isfile(osp.join(ROOT, 'configs', 'mask2former_swin-l_coco-panoptic.py'))
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
@@ -26,16 +30,22 @@ def test_config_builds(path, monkeypatch):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'mmpanoptic'
     model = MODELS.build(cfg.model)
-    # Class counts agree between the parts of the model.
-    things = model.roi_head.bbox_head.num_classes
-    assert model.roi_head.mask_head.num_classes == things
-    assert model.semantic_head.num_things_classes == things == model.fusion.num_things
+    if hasattr(model, 'roi_head'):  # Panoptic FPN: class counts agree between parts
+        things = model.roi_head.bbox_head.num_classes
+        assert model.roi_head.mask_head.num_classes == things
+        assert model.semantic_head.num_things_classes == things == model.fusion.num_things
+    else:  # mask classification: one count feeds head, criterion and fusion
+        assert model.panoptic_head.num_classes == model.num_classes
+        assert model.criterion.num_classes == model.num_classes
+        assert model.fusion.num_things == model.num_things_classes
 
-
-def test_coco_config_without_data_names_missing_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize('config', [
+    'configs/panoptic_fpn/panoptic-fpn_r50_fpn_1x_coco-panoptic.py',
+    'configs/mask2former_swin-l_coco-panoptic.py',  # the flagship
+])
+def test_coco_config_without_data_names_missing_file(config, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # no data/coco here
-    cfg = Config.fromfile(
-        osp.join(ROOT, 'configs/panoptic_fpn/panoptic-fpn_r50_fpn_1x_coco-panoptic.py'))
+    cfg = Config.fromfile(osp.join(ROOT, config))
     cfg.work_dir = str(tmp_path / 'work')
     cfg.model.backbone.init_cfg = None
     runner = Runner.from_cfg(cfg)

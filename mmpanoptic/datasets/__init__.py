@@ -1,8 +1,11 @@
+from .ade20k_panoptic import ADE20KPanopticDataset
+from .cityscapes_panoptic import CityscapesPanopticDataset
 from .coco_panoptic import CocoPanopticDataset, PanopticAnnotationError, parse_categories
 from .toy_panoptic import TOY_CATEGORIES, make_toy_panoptic, render_scene
 from .transforms import *  # noqa: F401,F403
 
 __all__ = [
+    'ADE20KPanopticDataset', 'CityscapesPanopticDataset',
     'CocoPanopticDataset', 'PanopticAnnotationError', 'parse_categories',
     'TOY_CATEGORIES', 'make_toy_panoptic', 'render_scene'
 ]

@@ -167,7 +167,7 @@ class CocoPanopticDataset(BaseDataset):
                     area=int(seg.get('area', 0)), bbox=list(seg.get('bbox', [0, 0, 0, 0]))))
             data_list.append(dict(
                 img_id=image_id,
-                img_path=osp.join(img_prefix, img['file_name']),
+                img_path=self.image_path(img_prefix, img['file_name']),
                 seg_map_path=osp.join(seg_prefix, ann['file_name']),
                 height=int(img['height']),
                 width=int(img['width']),
@@ -175,6 +175,11 @@ class CocoPanopticDataset(BaseDataset):
         if self.check_files:
             self._check_files(data_list)
         return data_list
+
+    def image_path(self, img_prefix: str, file_name: str) -> str:
+        """Path of an image from the JSON's ``file_name`` (datasets that keep
+        images in sub-folders override this)."""
+        return osp.join(img_prefix, file_name)
 
     def _check_files(self, data_list: List[dict]) -> None:
         for info in data_list:

@@ -1,0 +1,62 @@
+# COCO panoptic 2017 with large-scale jitter (LSJ), Mask2Former's recipe:
+# random resize of a 1024x1024 canvas by 0.1..2.0, 1024x1024 crop, flip (the
+# model's data preprocessor pads every batch to 1024x1024).  Test: shorter
+# side 800, longer at most 1333.  Prepare the data as in docs/dataset_prepare.md:
+#   data/coco/{train2017,val2017}/*.jpg
+#   data/coco/annotations/panoptic_{train2017,val2017}.json
+#   data/coco/annotations/panoptic_{train2017,val2017}/*.png
+# Class lists come from the annotation file (80 things, 53 stuff).
+dataset_type = 'CocoPanopticDataset'
+data_root = 'data/coco/'
+backend_args = None
+
+image_size = (1024, 1024)
+train_pipeline = [
+    dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
+    dict(type='LoadPanopticAnnotations', backend_args=backend_args),
+    dict(type='mmdet.RandomFlip', prob=0.5),
+    dict(type='mmdet.RandomResize', scale=image_size, ratio_range=(0.1, 2.0),
+         keep_ratio=True),
+    dict(type='mmdet.RandomCrop', crop_size=image_size, crop_type='absolute',
+         recompute_bbox=True, allow_negative_crop=True),
+    dict(type='PackPanopticInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='mmdet.Resize', scale=(1333, 800), keep_ratio=True),
+    # Loaded after Resize: the gt used by the metric stays at original size.
+    dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
+         with_seg=False, with_panoptic=True, backend_args=backend_args),
+    dict(type='PackPanopticInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
+
+train_dataloader = dict(
+    batch_size=2,
+    num_workers=2,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/panoptic_train2017.json',
+        data_prefix=dict(img='train2017/', seg='annotations/panoptic_train2017/'),
+        filter_cfg=dict(filter_empty_gt=False, min_size=32),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=2,
+    persistent_workers=True,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='annotations/panoptic_val2017.json',
+        data_prefix=dict(img='val2017/', seg='annotations/panoptic_val2017/'),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(type='PanopticQualityMetric')
+test_evaluator = val_evaluator

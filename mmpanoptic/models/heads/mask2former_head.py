@@ -1,0 +1,158 @@
+"""Mask2Former's query head: masked-attention transformer decoder (forward only)."""
+import copy
+from typing import List, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from mmcv.cnn import Conv2d
+from mmengine.model import BaseModule, caffe2_xavier_init
+from torch import Tensor, nn
+
+from mmpanoptic.registry import MODELS
+
+from .layers import build_with_default
+
+
+@MODELS.register_module()
+class Mask2FormerQueryHead(BaseModule):
+    """Queries refined by masked attention over a multi-scale pixel decoder.
+
+    Each decoder layer cross-attends to one feature level (1/32, 1/16, 1/8 in
+    turn) and only where the query's mask from the previous layer is
+    foreground (sigmoid >= 0.5); a query whose mask is empty everywhere attends
+    everywhere.  After every layer (and before the first) the queries predict
+    class logits and mask logits (dot product of the mask embedding with the
+    1/4-scale mask features), so losses supervise every layer.
+
+    Why ours and not mmdet's ``Mask2FormerHead``: that class also owns the
+    matcher, losses and post-processing, and skips its parents' initializers.
+    This one is forward only; losses are :class:`MaskSetCriterion`, inference
+    :class:`MaskClassificationFusion`.  Sub-module names and shapes are
+    mmdet's, so mmdet's released checkpoints load without conversion.
+
+    Args:
+        in_channels: channels of the backbone levels fed to the pixel decoder.
+        num_classes: C; class logits have C + 1 columns ("no object" last).
+        feat_channels: width of the pixel decoder and the queries.
+        out_channels: width of the mask features and mask embeddings.
+        num_queries: number of queries.
+        num_transformer_feat_level: feature levels used round robin.
+        pixel_decoder: e.g. ``mmdet.MSDeformAttnPixelDecoder`` (on mmcv's
+            compiled ``MultiScaleDeformableAttention``).
+        transformer_decoder: ``Mask2FormerTransformerDecoder`` config.
+        positional_encoding: ``SinePositionalEncoding`` arguments.
+        enforce_decoder_input_project: 1x1 projections even when widths match.
+    """
+
+    def __init__(self,
+                 *,
+                 in_channels: Sequence[int],
+                 num_classes: int,
+                 feat_channels: int = 256,
+                 out_channels: int = 256,
+                 num_queries: int = 100,
+                 num_transformer_feat_level: int = 3,
+                 pixel_decoder: dict,
+                 transformer_decoder: dict,
+                 positional_encoding: dict = dict(num_feats=128, normalize=True),
+                 enforce_decoder_input_project: bool = False,
+                 init_cfg=None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.num_classes = num_classes
+        self.num_queries = num_queries
+        self.num_transformer_feat_level = num_transformer_feat_level
+        pixel_decoder = copy.deepcopy(pixel_decoder)
+        pixel_decoder.update(in_channels=in_channels, feat_channels=feat_channels,
+                             out_channels=out_channels)
+        self.pixel_decoder = MODELS.build(pixel_decoder)
+        self.transformer_decoder = build_with_default(transformer_decoder,
+                                                      'Mask2FormerTransformerDecoder')
+        self.num_heads = self.transformer_decoder.layers[0].cross_attn.num_heads
+        embed_dims = self.transformer_decoder.embed_dims
+        self.decoder_input_projs = nn.ModuleList([
+            Conv2d(feat_channels, embed_dims, kernel_size=1)
+            if embed_dims != feat_channels or enforce_decoder_input_project else nn.Identity()
+            for _ in range(num_transformer_feat_level)
+        ])
+        self.decoder_positional_encoding = build_with_default(positional_encoding,
+                                                              'SinePositionalEncoding')
+        self.query_embed = nn.Embedding(num_queries, feat_channels)
+        self.query_feat = nn.Embedding(num_queries, feat_channels)
+        self.level_embed = nn.Embedding(num_transformer_feat_level, feat_channels)
+        self.cls_embed = nn.Linear(feat_channels, num_classes + 1)
+        self.mask_embed = nn.Sequential(
+            nn.Linear(feat_channels, feat_channels), nn.ReLU(inplace=True),
+            nn.Linear(feat_channels, feat_channels), nn.ReLU(inplace=True),
+            nn.Linear(feat_channels, out_channels))
+
+    def init_weights(self) -> None:
+        """Xavier for the decoder and projections (Mask2Former's scheme)."""
+        for m in self.decoder_input_projs:
+            if isinstance(m, Conv2d):
+                caffe2_xavier_init(m, bias=0)
+        self.pixel_decoder.init_weights()
+        for p in self.transformer_decoder.parameters():
+            if p.dim() > 1:
+                nn.init.xavier_normal_(p)
+
+    def predict_layer(self, queries: Tensor, mask_features: Tensor,
+                      attn_size: Tuple[int, int]) -> Tuple[Tensor, Tensor, Tensor]:
+        """Class logits, mask logits and the next layer's attention mask.
+
+        Args:
+            queries: (B, Q, C) decoder output.
+            mask_features: (B, D, H/4, W/4).
+            attn_size: (h, w) of the next layer's key features.
+
+        Returns:
+            ``cls`` (B, Q, K + 1), ``masks`` (B, Q, H/4, W/4) and ``attn_mask``
+            (B * heads, Q, h * w) bool, True where attention is blocked.
+        """
+        queries = self.transformer_decoder.post_norm(queries)
+        cls = self.cls_embed(queries)
+        masks = torch.einsum('bqc,bchw->bqhw', self.mask_embed(queries), mask_features)
+        attn = F.interpolate(masks, attn_size, mode='bilinear', align_corners=False)
+        attn = attn.flatten(2).unsqueeze(1).repeat(1, self.num_heads, 1, 1).flatten(0, 1)
+        return cls, masks, (attn.sigmoid() < 0.5).detach()
+
+    def forward(self, feats: Sequence[Tensor],
+                batch_img_metas: Sequence[dict] = ()) -> Tuple[List[Tensor], List[Tensor]]:
+        """Predictions of every layer.
+
+        Args:
+            feats: backbone levels, highest resolution first.
+            batch_img_metas: unused (the deformable pixel decoder attends to
+                the padding too, as in Mask2Former); kept for one signature.
+
+        Returns:
+            ``cls_logits`` and ``mask_logits``: lists over the 1 + L layers of
+            (B, Q, K + 1) and (B, Q, H/4, W/4) tensors.
+        """
+        b = feats[0].shape[0]
+        mask_features, memories = self.pixel_decoder(feats)
+        keys, key_pos = [], []
+        for i in range(self.num_transformer_feat_level):
+            key = self.decoder_input_projs[i](memories[i]).flatten(2).permute(0, 2, 1)
+            keys.append(key + self.level_embed.weight[i].view(1, 1, -1))
+            no_pad = key.new_zeros((b, ) + memories[i].shape[-2:], dtype=torch.bool)
+            key_pos.append(self.decoder_positional_encoding(no_pad).flatten(2).permute(0, 2, 1))
+        queries = self.query_feat.weight.unsqueeze(0).repeat(b, 1, 1)
+        query_pos = self.query_embed.weight.unsqueeze(0).repeat(b, 1, 1)
+
+        cls, masks, attn_mask = self.predict_layer(queries, mask_features,
+                                                   memories[0].shape[-2:])
+        all_cls, all_masks = [cls], [masks]
+        for i, layer in enumerate(self.transformer_decoder.layers):
+            level = i % self.num_transformer_feat_level
+            # A query masked everywhere would get NaNs: let it see everything.
+            attn_mask = attn_mask & (attn_mask.sum(-1) != attn_mask.shape[-1]).unsqueeze(-1)
+            queries = layer(query=queries, key=keys[level], value=keys[level],
+                            query_pos=query_pos, key_pos=key_pos[level],
+                            cross_attn_mask=attn_mask, query_key_padding_mask=None,
+                            key_padding_mask=None)
+            next_level = (i + 1) % self.num_transformer_feat_level
+            cls, masks, attn_mask = self.predict_layer(queries, mask_features,
+                                                       memories[next_level].shape[-2:])
+            all_cls.append(cls)
+            all_masks.append(masks)
+        return all_cls, all_masks

@@ -1,0 +1,129 @@
+"""Mask-classification segmentors: MaskFormer and Mask2Former (K-Net's base too)."""
+import copy
+from typing import Dict, Optional, Tuple, Union
+
+from mmdet.models.detectors import BaseDetector
+from mmdet.structures import SampleList
+from mmengine.structures import PixelData
+from torch import Tensor, nn
+
+from mmpanoptic.registry import MODELS
+
+from ..criteria import batch_targets
+from .panoptic_fpn import build_part
+
+ConfigOrModule = Union[dict, nn.Module]
+
+
+def _with_defaults(part: ConfigOrModule, **defaults) -> ConfigOrModule:
+    """Fill a config's missing keys (class counts); pass built modules through."""
+    if not isinstance(part, dict):
+        return part
+    part = copy.deepcopy(part)
+    for key, value in defaults.items():
+        part.setdefault(key, value)
+    return part
+
+
+@MODELS.register_module()
+class MaskClassificationSegmentor(BaseDetector):
+    """Backbone -> query head -> (criterion | shared mask-classification inference).
+
+    The query head returns class and mask logits of every decoder layer; the
+    criterion matches and supervises all of them; at test time the last layer
+    goes through :class:`MaskClassificationFusion`.  The class counts are
+    given once here and passed to the head (``num_classes``), the criterion
+    (``num_classes``) and the fusion (``num_things`` / ``num_stuff``).
+
+    Attribute names (``backbone``, ``neck``, ``panoptic_head``) are mmdet's,
+    so checkpoints of mmdet's MaskFormer / Mask2Former load unchanged.
+
+    Args:
+        backbone: e.g. ``mmdet.ResNet`` or ``mmdet.SwinTransformer``.
+        panoptic_head: :class:`Mask2FormerQueryHead` or :class:`MaskFormerQueryHead`.
+        criterion: :class:`MaskSetCriterion`.
+        fusion: :class:`MaskClassificationFusion` (thresholds, which outputs).
+        num_things_classes, num_stuff_classes: the label split (things first).
+        neck: optional neck between backbone and head.
+        data_preprocessor: ``mmdet.DetDataPreprocessor`` padding masks and
+            the semantic map (``pad_mask=True, pad_seg=True``).
+
+    Predictions: ``pred_panoptic_seg`` (id map + ``segments_info``, as every
+    mmpanoptic model), plus ``pred_sem_seg`` / ``pred_instances`` when the
+    fusion has ``semantic_on`` / ``instance_on``.
+    """
+
+    def __init__(self,
+                 *,
+                 backbone: ConfigOrModule,
+                 panoptic_head: ConfigOrModule,
+                 criterion: ConfigOrModule,
+                 fusion: ConfigOrModule,
+                 num_things_classes: int,
+                 num_stuff_classes: int,
+                 neck: Optional[ConfigOrModule] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.num_things_classes = num_things_classes
+        self.num_stuff_classes = num_stuff_classes
+        self.num_classes = num_things_classes + num_stuff_classes
+        self.backbone = build_part(backbone)
+        if neck is not None:
+            self.neck = build_part(neck)
+        self.panoptic_head = build_part(_with_defaults(panoptic_head,
+                                                       num_classes=self.num_classes))
+        self.criterion = build_part(_with_defaults(criterion, num_classes=self.num_classes))
+        self.fusion = build_part(_with_defaults(fusion, num_things=num_things_classes,
+                                                num_stuff=num_stuff_classes))
+
+    def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
+        """Backbone (and neck) levels, highest resolution first."""
+        x = self.backbone(batch_inputs)
+        return self.neck(x) if self.with_neck else x
+
+    def _head(self, batch_inputs: Tensor, batch_data_samples: SampleList):
+        metas = [s.metainfo for s in batch_data_samples]
+        return self.panoptic_head(self.extract_feat(batch_inputs), metas)
+
+    def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """Matched losses of every decoder layer for a (B, 3, H, W) batch."""
+        cls, masks = self._head(batch_inputs, batch_data_samples)
+        targets = batch_targets(batch_data_samples, num_things=self.num_things_classes,
+                                num_classes=self.num_classes)
+        return self.criterion(cls, masks, targets)
+
+    def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
+                rescale: bool = True) -> SampleList:
+        """Panoptic (and optionally semantic / instance) predictions."""
+        cls, masks = self._head(batch_inputs, batch_data_samples)
+        metas = [s.metainfo for s in batch_data_samples]
+        results = self.fusion(cls[-1], masks[-1], metas, rescale=rescale)
+        for sample, result in zip(batch_data_samples, results):
+            if 'panoptic' in result:
+                ids, segments = result['panoptic']
+                sample.pred_panoptic_seg = PixelData(sem_seg=ids[None],
+                                                     metainfo=dict(segments_info=segments))
+            if 'semantic' in result:
+                sample.pred_sem_seg = result['semantic']
+            if 'instances' in result:
+                sample.pred_instances = result['instances']
+        return batch_data_samples
+
+    def _forward(self, batch_inputs: Tensor,
+                 batch_data_samples: Optional[SampleList] = None) -> Tuple:
+        """Raw class and mask logits of every layer (for tracing / FLOPs)."""
+        return self._head(batch_inputs, batch_data_samples or [])
+
+
+@MODELS.register_module()
+class MaskFormer(MaskClassificationSegmentor):
+    """MaskFormer (Cheng et al., NeurIPS 2021): :class:`MaskFormerQueryHead`,
+    focal + dice losses on full masks.  Same arguments as the base class."""
+
+
+@MODELS.register_module()
+class Mask2Former(MaskClassificationSegmentor):
+    """Mask2Former (Cheng et al., CVPR 2022): :class:`Mask2FormerQueryHead`
+    with masked attention over an MSDeformAttn pixel decoder, point-sampled
+    BCE + dice losses.  Same arguments as the base class."""

@@ -1,0 +1,47 @@
+"""Convert an official Mask2Former (detectron2) checkpoint for mmpanoptic.
+
+    python tools/model_converters/mask2former_d2_to_mmpanoptic.py \
+        model_final_94dc52.pkl mask2former_r50_coco-panoptic.pth [--class-order 0,1,...]
+
+Reads ``.pkl`` (detectron2 model zoo, numpy arrays) or ``.pth``; writes
+``{'state_dict': ..., 'meta': {...}}`` loadable with ``load_from`` or
+``tools/test.py``.  mmdet's own Mask2Former / MaskFormer checkpoints need no
+conversion.  Unknown keys stop the conversion with the key named.
+"""
+import argparse
+import os.path as osp
+import pickle
+
+import numpy as np
+import torch
+
+from mmpanoptic.models.converters import convert_mask2former_d2
+
+
+def load_d2(path):
+    if path.endswith('.pkl'):
+        with open(path, 'rb') as f:
+            data = pickle.load(f, encoding='latin1')
+    else:
+        data = torch.load(path, map_location='cpu', weights_only=True)
+    model = data.get('model', data)
+    return {k: torch.as_tensor(np.asarray(v)) if not isinstance(v, torch.Tensor) else v
+            for k, v in model.items()}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('src', help='detectron2 checkpoint (.pkl or .pth)')
+    parser.add_argument('dst', help='output .pth')
+    parser.add_argument('--class-order', default=None,
+                        help='comma-separated detectron2 class index for each of our labels')
+    args = parser.parse_args(argv)
+    order = [int(i) for i in args.class_order.split(',')] if args.class_order else None
+    state = convert_mask2former_d2(load_d2(args.src), class_order=order)
+    torch.save(dict(state_dict=state, meta=dict(converted_from=osp.basename(args.src))),
+               args.dst)
+    print(f'{len(state)} tensors written to {args.dst}')
+
+
+if __name__ == '__main__':
+    main()

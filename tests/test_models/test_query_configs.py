@@ -20,7 +20,7 @@ from mmpanoptic.registry import MODELS
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 QUERY_CONFIGS = sorted(
     p for p in glob.glob(osp.join(ROOT, 'configs', '**', '*.py'), recursive=True)
-    if '_base_' not in p and osp.basename(p).startswith(('mask2former', 'maskformer')))
+    if '_base_' not in p and osp.basename(p).startswith(('mask2former', 'maskformer', 'knet')))
 
 
 def tiny_batch(num_things, num_stuff, size=64, seed=0):

@@ -1,5 +1,5 @@
-from .mask_classification import Mask2Former, MaskClassificationSegmentor, MaskFormer
+from .mask_classification import KNet, Mask2Former, MaskClassificationSegmentor, MaskFormer
 from .panoptic_fpn import PanopticFPN, build_part
 
 __all__ = ['PanopticFPN', 'build_part', 'MaskClassificationSegmentor', 'MaskFormer',
-           'Mask2Former']
+           'Mask2Former', 'KNet']

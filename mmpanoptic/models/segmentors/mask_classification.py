@@ -1,4 +1,4 @@
-"""Mask-classification segmentors: MaskFormer and Mask2Former (K-Net's base too)."""
+"""Mask-classification segmentors: MaskFormer, Mask2Former and K-Net."""
 import copy
 from typing import Dict, Optional, Tuple, Union
 
@@ -71,11 +71,14 @@ class MaskClassificationSegmentor(BaseDetector):
         self.backbone = build_part(backbone)
         if neck is not None:
             self.neck = build_part(neck)
-        self.panoptic_head = build_part(_with_defaults(panoptic_head,
-                                                       num_classes=self.num_classes))
+        self.panoptic_head = build_part(_with_defaults(panoptic_head, **self.head_defaults()))
         self.criterion = build_part(_with_defaults(criterion, num_classes=self.num_classes))
         self.fusion = build_part(_with_defaults(fusion, num_things=num_things_classes,
                                                 num_stuff=num_stuff_classes))
+
+    def head_defaults(self) -> dict:
+        """Arguments the head config gets from the class counts."""
+        return dict(num_classes=self.num_classes)
 
     def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
         """Backbone (and neck) levels, highest resolution first."""
@@ -127,3 +130,13 @@ class Mask2Former(MaskClassificationSegmentor):
     """Mask2Former (Cheng et al., CVPR 2022): :class:`Mask2FormerQueryHead`
     with masked attention over an MSDeformAttn pixel decoder, point-sampled
     BCE + dice losses.  Same arguments as the base class."""
+
+
+@MODELS.register_module()
+class KNet(MaskClassificationSegmentor):
+    """K-Net (Zhang et al., NeurIPS 2021) for panoptic segmentation: backbone,
+    FPN neck and :class:`KNetKernelHead`.  Same arguments as the base class."""
+
+    def head_defaults(self) -> dict:
+        """The head also needs the thing count: one stuff kernel per stuff class."""
+        return dict(num_classes=self.num_classes, num_things=self.num_things_classes)

@@ -1,0 +1,170 @@
+"""Segmentation and Tracking Quality (Weber et al., NeurIPS 2021 datasets track).
+
+``STQ = sqrt(AQ * IoU)`` with deeplab2's numpy ``STQuality`` conventions,
+reproduced exactly (tested against its published test cases):
+
+* labels are ``semantic << label_bit_shift | instance``; a ground-truth
+  thing pixel with instance 0 is crowd: it is left out of the association
+  term, for the ground truth and the prediction alike;
+* IoU: a (C + 1) x (C + 1) confusion matrix per sequence when the ignore
+  label is >= C (ignore mapped to C); the ground-truth ignore **row** is
+  dropped, but the prediction ignore **column** stays, so predicting the
+  ignore label on labelled pixels makes the ignore "class" count with IoU 0
+  in the mean;
+* AQ: per sequence, ``sum_g 1/|g| sum_p TPA(p, g) * IoU_id(p, g)`` over
+  ground-truth tracks g (thing classes, non-crowd) and predicted tracks p
+  (thing classes, outside the crowd region) -- a predicted track's size
+  includes its pixels on ground-truth void; the total AQ divides the summed
+  per-sequence sums by the total number of ground-truth tracks;
+* mean IoU divides by the number of classes with a non-zero union.
+
+What differs from deeplab2 is only how it is computed: per-frame counts are
+kept as sorted arrays (one ``np.unique`` per frame instead of dict updates)
+and AQ is summed over the present (g, p) pairs with ``np.bincount`` instead
+of a double loop over all gt and pred tracks.
+"""
+from typing import Dict, Hashable, List, Sequence, Tuple
+
+import numpy as np
+
+_EPSILON = 1e-15
+
+
+def _merge_counts(keys: List[np.ndarray], counts: List[np.ndarray]) -> Tuple[np.ndarray,
+                                                                              np.ndarray]:
+    if not keys:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    uniq, inverse = np.unique(np.concatenate(keys), return_inverse=True)
+    return uniq, np.bincount(inverse, weights=np.concatenate(counts)).astype(np.int64)
+
+
+class STQAccumulator:
+    """Accumulates STQ statistics frame by frame, sequence by sequence.
+
+    Args:
+        num_classes: number of semantic classes C (labels ``0..C-1``).
+        things: semantic labels of thing classes.
+        ignore_label: semantic label of void pixels (255 in STEP data).
+        label_bit_shift: labels are ``semantic << shift | instance``.
+        offset: multiplier separating gt and pred ids in pair keys; must be
+            at least ``C << shift`` (as in deeplab2).
+
+    >>> acc = STQAccumulator(num_classes=2, things=[1], ignore_label=255)
+    >>> car = (1 << 16) + 1
+    >>> acc.update(np.array([[0, car]]), np.array([[0, car]]), 'seq')
+    >>> round(acc.result()['stq'], 6)
+    1.0
+    """
+
+    def __init__(self, *, num_classes: int, things: Sequence[int], ignore_label: int = 255,
+                 label_bit_shift: int = 16, offset: int = 2**32) -> None:
+        if offset < (num_classes << label_bit_shift):
+            raise ValueError(f'offset {offset} is smaller than num_classes << label_bit_shift '
+                             f'= {num_classes << label_bit_shift}')
+        self.num_classes = num_classes
+        self.things = np.asarray(sorted(things), dtype=np.int64)
+        self.ignore_label = ignore_label
+        self.shift = label_bit_shift
+        self.bit_mask = (1 << label_bit_shift) - 1
+        self.offset = offset
+        if ignore_label >= num_classes:
+            self.size = num_classes + 1
+            self.include = np.arange(num_classes)
+        else:
+            self.size = num_classes
+            self.include = np.array([i for i in range(num_classes) if i != ignore_label])
+        self.confusion: Dict[Hashable, np.ndarray] = {}
+        self.tracks: Dict[Hashable, Dict[str, List[np.ndarray]]] = {}
+        self.lengths: Dict[Hashable, int] = {}
+
+    def _semantic(self, y: np.ndarray) -> np.ndarray:
+        sem = y >> self.shift
+        if self.ignore_label > self.num_classes:
+            sem = np.where(sem != self.ignore_label, sem, self.num_classes)
+        return sem
+
+    def update(self, y_true: np.ndarray, y_pred: np.ndarray, sequence_id: Hashable = 0) -> None:
+        """Add one frame.
+
+        Args:
+            y_true, y_pred: (H, W) integer label maps, ``semantic << shift | instance``.
+            sequence_id: frames of one sequence share it (tracks never cross
+                sequences).
+        """
+        y_true = np.asarray(y_true, dtype=np.int64)
+        y_pred = np.asarray(y_pred, dtype=np.int64)
+        if y_true.shape != y_pred.shape:
+            raise ValueError(f'sequence {sequence_id!r}: prediction is {y_pred.shape}, ground '
+                             f'truth {y_true.shape}')
+        sem_true, sem_pred = self._semantic(y_true), self._semantic(y_pred)
+        for name, sem in (('ground-truth', sem_true), ('predicted', sem_pred)):
+            if sem.size and (sem.min() < 0 or sem.max() >= self.size):
+                raise ValueError(
+                    f'sequence {sequence_id!r}, frame {self.lengths.get(sequence_id, 0)}: '
+                    f'{name} semantic label {int(sem.max())} outside [0, {self.num_classes}) '
+                    f'and not the ignore label {self.ignore_label}')
+        cm = np.bincount((sem_true * self.size + sem_pred).ravel(),
+                         minlength=self.size * self.size).reshape(self.size, self.size)
+        if sequence_id in self.confusion:
+            self.confusion[sequence_id] += cm
+            self.lengths[sequence_id] += 1
+        else:
+            self.confusion[sequence_id] = cm.astype(np.int64)
+            self.lengths[sequence_id] = 1
+            self.tracks[sequence_id] = dict(gk=[], gc=[], pk=[], pc=[], ik=[], ic=[])
+
+        gt_thing = np.isin(sem_true, self.things)
+        pred_thing = np.isin(sem_pred, self.things)
+        crowd = gt_thing & ((y_true & self.bit_mask) == 0)
+        gt_thing &= ~crowd
+        pred_thing &= ~crowd
+        t = self.tracks[sequence_id]
+        for key, values in (('g', y_true[gt_thing]), ('p', y_pred[pred_thing]),
+                            ('i', y_true[gt_thing & pred_thing] * self.offset +
+                             y_pred[gt_thing & pred_thing])):
+            uniq, counts = np.unique(values, return_counts=True)
+            t[key + 'k'].append(uniq)
+            t[key + 'c'].append(counts)
+
+    def _aq_sum(self, sequence_id: Hashable) -> Tuple[float, int]:
+        t = self.tracks[sequence_id]
+        gt_ids, gt_size = _merge_counts(t['gk'], t['gc'])
+        pr_ids, pr_size = _merge_counts(t['pk'], t['pc'])
+        pair, tpa = _merge_counts(t['ik'], t['ic'])
+        if len(pair) == 0:
+            return 0.0, len(gt_ids)
+        g = np.searchsorted(gt_ids, pair // self.offset)
+        p = np.searchsorted(pr_ids, pair % self.offset)
+        tpa = tpa.astype(np.float64)
+        iou = tpa / (pr_size[p] + gt_size[g] - tpa)
+        inner = np.bincount(g, weights=tpa * iou, minlength=len(gt_ids))
+        return float(np.sum(inner / gt_size)), len(gt_ids)
+
+    @staticmethod
+    def _mean_iou(confusion: np.ndarray) -> float:
+        inter = confusion.diagonal()
+        unions = confusion.sum(0) + confusion.sum(1) - inter
+        with np.errstate(invalid='ignore', divide='ignore'):
+            ious = inter.astype(np.double) / np.maximum(unions, _EPSILON).astype(np.double)
+            return float(np.sum(ious) / np.count_nonzero(unions))
+
+    def result(self) -> Dict:
+        """``stq``, ``aq``, ``iou`` and ``per_sequence`` (id, length, stq, aq, iou)."""
+        per_sequence = []
+        aq_sums, tubes = [], []
+        total = np.zeros((self.size, self.size), dtype=np.int64)
+        keep_rows = np.zeros(self.size, dtype=bool)
+        keep_rows[self.include] = True
+        for seq, confusion in self.confusion.items():
+            confusion = confusion * keep_rows[:, None]
+            total += confusion
+            aq_sum, n = self._aq_sum(seq)
+            aq_sums.append(aq_sum)
+            tubes.append(n)
+            aq = aq_sum / max(n, _EPSILON)
+            iou = self._mean_iou(confusion)
+            per_sequence.append(dict(id=seq, length=self.lengths[seq], aq=aq, iou=iou,
+                                     stq=float(np.sqrt(aq * iou))))
+        aq = float(np.sum(aq_sums) / max(np.sum(tubes), _EPSILON))
+        iou = self._mean_iou(total)
+        return dict(stq=float(np.sqrt(aq * iou)), aq=aq, iou=iou, per_sequence=per_sequence)

@@ -1,0 +1,195 @@
+"""VPQ and STQ of video predictions stored as per-frame PNGs.
+
+Two layouts:
+
+``step`` (KITTI-STEP / MOTChallenge-STEP): ``GT_DIR/<video>/<frame>.png`` and
+the same names under ``PRED_DIR``; R = category id (255 = void), instance id =
+G * 256 + B, stuff has instance 0, a ground-truth thing pixel with instance 0
+is crowd.
+
+``cityscapes-vps``: each directory holds one COCO-panoptic-style JSON
+(``images``, ``annotations`` with ``segments_info``; ``iscrowd`` in the gt)
+and RGB-id PNGs named by the annotations' ``file_name``.  The video of an
+image is the part of its ``image_id`` (or file name) before the first ``_``
+(Cityscapes-VPS names frames ``<video>_<frame>_<city>_...``); frames are
+taken in name order.
+
+Both become, per frame, an id map + ``segments_info`` for VPQ and a
+``semantic << 16 | instance`` map for STQ (semantic = index of the category
+in ``categories.json``, void = 255, instance 0 for stuff and crowd).
+"""
+import glob
+import json
+import os.path as osp
+from collections import OrderedDict
+from typing import Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+from .coco_panoptic_eval import read_png_bgr
+from .functional.pq import PanopticEvalError, PQStats
+from .functional.stq import STQAccumulator
+from .functional.vpq import vpq_summary, vpq_video_stats
+
+VOID_LABEL = 255
+SHIFT = 16
+
+
+def load_categories(path: str) -> List[Dict]:
+    """A COCO-style list of ``{id, name, isthing}`` (or a dict with ``categories``)."""
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, json.JSONDecodeError) as e:
+        raise PanopticEvalError(f'{path}: cannot read categories ({e})') from e
+    cats = data.get('categories', data) if isinstance(data, dict) else data
+    if not isinstance(cats, list) or not all(isinstance(c, dict) and 'id' in c for c in cats):
+        raise PanopticEvalError(f'{path}: expected a list of {{"id", "name", "isthing"}}')
+    return cats
+
+
+class _Frame:
+    """One annotated frame: id map + segments for VPQ, STQ label map."""
+
+    def __init__(self, ids: np.ndarray, segments: List[Dict], stq: np.ndarray) -> None:
+        self.ids, self.segments, self.stq = ids, segments, stq
+
+
+def _step_frame(path: str, cat_index: Mapping[int, int], things: set, is_gt: bool,
+                where: str) -> _Frame:
+    bgr = read_png_bgr(path, where).astype(np.int64)
+    cat, inst = bgr[..., 2], bgr[..., 1] * 256 + bgr[..., 0]
+    void = cat == VOID_LABEL
+    unknown = np.setdiff1d(np.unique(cat[~void]), list(cat_index))
+    if len(unknown):
+        raise PanopticEvalError(f'{where} ({path}): unknown category id {int(unknown[0])}')
+    ids = np.where(void, 0, (cat << SHIFT | inst) + 1)
+    segments = []
+    for sid, area in zip(*np.unique(ids[ids > 0], return_counts=True)):
+        c, i = int(sid - 1) >> SHIFT, int(sid - 1) & 0xFFFF
+        segments.append(dict(id=int(sid), category_id=c, area=int(area),
+                             iscrowd=int(is_gt and c in things and i == 0)))
+    lut = np.full(256, VOID_LABEL, dtype=np.int64)
+    for c, k in cat_index.items():
+        lut[c] = k
+    sem = lut[np.where(void, VOID_LABEL, cat)]
+    stq_inst = np.where(np.isin(cat, list(things)), inst, 0)
+    return _Frame(ids, segments, sem << SHIFT | stq_inst)
+
+
+def _load_step(root: str, is_gt: bool, cat_index, things) -> 'OrderedDict[str, Dict[str, str]]':
+    videos = OrderedDict()
+    for video in sorted(d for d in glob.glob(osp.join(root, '*')) if osp.isdir(d)):
+        frames = sorted(glob.glob(osp.join(video, '*.png')))
+        if frames:
+            videos[osp.basename(video)] = OrderedDict((osp.basename(f), f) for f in frames)
+    if not videos:
+        raise PanopticEvalError(f'{root}: no <video>/<frame>.png found (step layout)')
+    return videos
+
+
+def _vps_json(root: str) -> Dict:
+    found = sorted(glob.glob(osp.join(root, '*.json')))
+    if len(found) != 1:
+        raise PanopticEvalError(f'{root}: expected exactly one JSON (cityscapes-vps layout), '
+                                f'found {len(found)}')
+    with open(found[0]) as f:
+        data = json.load(f)
+    if 'annotations' not in data:
+        raise PanopticEvalError(f'{found[0]}: not COCO panoptic (no "annotations")')
+    return data
+
+
+def _vps_frames(root: str) -> 'OrderedDict[str, Dict[str, Dict]]':
+    videos: Dict[str, Dict[str, Dict]] = {}
+    for ann in _vps_json(root)['annotations']:
+        name = str(ann.get('image_id', ann['file_name']))
+        videos.setdefault(name.split('_')[0], {})[name] = ann
+    return OrderedDict((v, OrderedDict(sorted(f.items()))) for v, f in sorted(videos.items()))
+
+
+def _vps_frame(root: str, ann: Dict, cat_index, things, track_ids: Dict[int, int],
+               is_gt: bool, where: str) -> _Frame:
+    path = osp.join(root, ann['file_name'])
+    bgr = read_png_bgr(path, where).astype(np.int64)
+    ids = bgr[..., 2] + 256 * bgr[..., 1] + 65536 * bgr[..., 0]
+    segments = [dict(s) for s in ann['segments_info']]
+    sem_lut, inst_lut = {0: VOID_LABEL}, {0: 0}
+    for s in segments:
+        if s['category_id'] not in cat_index:
+            raise PanopticEvalError(f'{where}: segment {s["id"]} has unknown category_id '
+                                    f'{s["category_id"]}')
+        s.setdefault('iscrowd', 0)
+        sem_lut[s['id']] = cat_index[s['category_id']]
+        if s['category_id'] in things and not (is_gt and s['iscrowd']):
+            inst_lut[s['id']] = track_ids.setdefault(s['id'], len(track_ids) + 1)
+        else:
+            inst_lut[s['id']] = 0
+        if is_gt and 'area' not in s:
+            s['area'] = int((ids == s['id']).sum())
+    present, inverse = np.unique(ids, return_inverse=True)
+    missing = [int(i) for i in present if int(i) not in sem_lut]
+    if missing:
+        raise PanopticEvalError(f'{where} ({path}): segment {missing[0]} is in the PNG but not '
+                                f'in segments_info')
+    sem = np.array([sem_lut[int(i)] for i in present])[inverse].reshape(ids.shape)
+    inst = np.array([inst_lut[int(i)] for i in present])[inverse].reshape(ids.shape)
+    return _Frame(ids, segments, sem << SHIFT | inst)
+
+
+def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping], *,
+                        metrics: Sequence[str] = ('vpq', 'stq'), layout: str = 'step',
+                        window_frames: Sequence[int] = (1, 2, 3, 4)) -> Dict:
+    """VPQ and / or STQ of a directory of predictions against the ground truth.
+
+    Returns:
+        ``{"vpq": vpq_summary(...), "stq": {"stq", "aq", "iou", "per_sequence"}}``
+        (only the requested metrics), values as fractions.
+    """
+    cats = {int(c['id']): dict(c) for c in categories}
+    cat_index = {c: i for i, c in enumerate(cats)}
+    things = {c for c, info in cats.items() if info.get('isthing', 0)}
+    stq = STQAccumulator(num_classes=len(cats), things=[cat_index[c] for c in things],
+                         ignore_label=VOID_LABEL, label_bit_shift=SHIFT)
+    vpq: Dict[int, PQStats] = {k: PQStats() for k in window_frames}
+    if layout == 'step':
+        gt_videos = _load_step(gt_dir, True, cat_index, things)
+        pred_videos = _load_step(pred_dir, False, cat_index, things)
+    elif layout == 'cityscapes-vps':
+        gt_videos, pred_videos = _vps_frames(gt_dir), _vps_frames(pred_dir)
+    else:
+        raise ValueError(f"layout must be 'step' or 'cityscapes-vps', got {layout!r}")
+    for video, gt_frames in gt_videos.items():
+        pred_frames = pred_videos.get(video)
+        if pred_frames is None:
+            raise PanopticEvalError(f'video {video}: no prediction in {pred_dir}')
+        frames = []
+        gt_tracks: Dict[int, int] = {}
+        pred_tracks: Dict[int, int] = {}
+        for name, gt_src in gt_frames.items():
+            where = f'video {video} frame {name}'
+            if name not in pred_frames:
+                raise PanopticEvalError(f'{where}: no prediction in {pred_dir}')
+            if layout == 'step':
+                g = _step_frame(gt_src, cat_index, things, True, where)
+                p = _step_frame(pred_frames[name], cat_index, things, False, where)
+            else:
+                g = _vps_frame(gt_dir, gt_src, cat_index, things, gt_tracks, True, where)
+                p = _vps_frame(pred_dir, pred_frames[name], cat_index, things, pred_tracks,
+                               False, where)
+            if g.ids.shape != p.ids.shape:
+                raise PanopticEvalError(f'{where}: prediction is {p.ids.shape[1]}x'
+                                        f'{p.ids.shape[0]}, ground truth {g.ids.shape[1]}x'
+                                        f'{g.ids.shape[0]} (WxH)')
+            frames.append((g.ids, g.segments, p.ids, p.segments))
+            if 'stq' in metrics:
+                stq.update(g.stq, p.stq, video)
+        if 'vpq' in metrics:
+            for k, s in vpq_video_stats(frames, cats, window_frames, f'video {video}').items():
+                vpq[k].merge(s)
+    out: Dict[str, Optional[Dict]] = {}
+    if 'vpq' in metrics:
+        out['vpq'] = vpq_summary(vpq, cats)
+    if 'stq' in metrics:
+        out['stq'] = stq.result()
+    return out

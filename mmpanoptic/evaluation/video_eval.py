@@ -108,33 +108,46 @@ def _vps_frames(root: str) -> 'OrderedDict[str, Dict[str, Dict]]':
     return OrderedDict((v, OrderedDict(sorted(f.items()))) for v, f in sorted(videos.items()))
 
 
+def stq_labels(ids: np.ndarray, segments: Sequence[Dict], cat_index: Mapping[int, int],
+               things: set, track_ids: Dict[int, int], is_gt: bool, where: str) -> np.ndarray:
+    """``semantic << 16 | instance`` map of an id map with ``segments_info``.
+
+    semantic = index of the category (void: 255); instance = a per-video
+    track number for thing segments (same segment id -> same track), 0 for
+    stuff and for crowd in the ground truth.
+    """
+    sem_lut, inst_lut = {0: VOID_LABEL}, {0: 0}
+    for s in segments:
+        if s['category_id'] not in cat_index:
+            raise PanopticEvalError(f'{where}: segment {s["id"]} has unknown category_id '
+                                    f'{s["category_id"]}')
+        sem_lut[s['id']] = cat_index[s['category_id']]
+        crowd = is_gt and s.get('iscrowd', 0)
+        inst_lut[s['id']] = track_ids.setdefault(s['id'], len(track_ids) + 1) \
+            if s['category_id'] in things and not crowd else 0
+    present, inverse = np.unique(ids, return_inverse=True)
+    missing = [int(i) for i in present if int(i) not in sem_lut]
+    if missing:
+        raise PanopticEvalError(f'{where}: segment {missing[0]} is in the id map but not in '
+                                f'segments_info')
+    sem = np.array([sem_lut[int(i)] for i in present])[inverse].reshape(ids.shape)
+    inst = np.array([inst_lut[int(i)] for i in present])[inverse].reshape(ids.shape)
+    return sem << SHIFT | inst
+
+
 def _vps_frame(root: str, ann: Dict, cat_index, things, track_ids: Dict[int, int],
                is_gt: bool, where: str) -> _Frame:
     path = osp.join(root, ann['file_name'])
     bgr = read_png_bgr(path, where).astype(np.int64)
     ids = bgr[..., 2] + 256 * bgr[..., 1] + 65536 * bgr[..., 0]
     segments = [dict(s) for s in ann['segments_info']]
-    sem_lut, inst_lut = {0: VOID_LABEL}, {0: 0}
     for s in segments:
-        if s['category_id'] not in cat_index:
-            raise PanopticEvalError(f'{where}: segment {s["id"]} has unknown category_id '
-                                    f'{s["category_id"]}')
         s.setdefault('iscrowd', 0)
-        sem_lut[s['id']] = cat_index[s['category_id']]
-        if s['category_id'] in things and not (is_gt and s['iscrowd']):
-            inst_lut[s['id']] = track_ids.setdefault(s['id'], len(track_ids) + 1)
-        else:
-            inst_lut[s['id']] = 0
         if is_gt and 'area' not in s:
             s['area'] = int((ids == s['id']).sum())
-    present, inverse = np.unique(ids, return_inverse=True)
-    missing = [int(i) for i in present if int(i) not in sem_lut]
-    if missing:
-        raise PanopticEvalError(f'{where} ({path}): segment {missing[0]} is in the PNG but not '
-                                f'in segments_info')
-    sem = np.array([sem_lut[int(i)] for i in present])[inverse].reshape(ids.shape)
-    inst = np.array([inst_lut[int(i)] for i in present])[inverse].reshape(ids.shape)
-    return _Frame(ids, segments, sem << SHIFT | inst)
+    return _Frame(ids, segments,
+                  stq_labels(ids, segments, cat_index, things, track_ids, is_gt,
+                             f'{where} ({path})'))
 
 
 def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping], *,

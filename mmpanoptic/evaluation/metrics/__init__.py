@@ -1,3 +1,4 @@
 from .panoptic_quality import PanopticQualityMetric, format_pq_table
+from .video_panoptic_quality import VideoPanopticMetric
 
-__all__ = ['PanopticQualityMetric', 'format_pq_table']
+__all__ = ['PanopticQualityMetric', 'format_pq_table', 'VideoPanopticMetric']

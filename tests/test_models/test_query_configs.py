@@ -1,8 +1,8 @@
 """Every mask-classification config builds and runs a training step on CPU.
 
 The real configs are shrunk only where the CPU forbids more: a 64x64 batch
-of two images (no LSJ 1024 padding) and, for Swin-L, a check of the built
-model instead of a step (see ``STEP_SKIP``).
+of two images (no LSJ 1024 padding, no pretrained download) and 256 sampled
+points instead of 12544.  Swin-L (~200M parameters) included.
 """
 import glob
 import os.path as osp
@@ -64,11 +64,6 @@ def test_query_config_training_step(path, monkeypatch):
     monkeypatch.chdir(ROOT)
     cfg = Config.fromfile(path)
     model = MODELS.build(shrink(cfg))
-    if 'swin-l' in path or 'swin-b' in path:
-        # 200M parameters: a CPU step takes minutes; check the build only.
-        names = dict(model.named_parameters())
-        assert 'backbone.stages.3.blocks.1.attn.w_msa.relative_position_bias_table' in names
-        return
     model.train()
     inputs, samples = tiny_batch(model.num_things_classes, model.num_stuff_classes)
     losses = model.loss(inputs, samples)

@@ -30,6 +30,9 @@ def test_config_builds(path, monkeypatch):
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'mmpanoptic'
     model = MODELS.build(cfg.model)
+    if hasattr(model, 'tracker'):  # video: an image model + a tracker
+        assert callable(model.tracker.track) and callable(model.tracker.reset)
+        model = model.detector
     if hasattr(model, 'roi_head'):  # Panoptic FPN: class counts agree between parts
         things = model.roi_head.bbox_head.num_classes
         assert model.roi_head.mask_head.num_classes == things

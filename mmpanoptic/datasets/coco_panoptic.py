@@ -165,13 +165,17 @@ class CocoPanopticDataset(BaseDataset):
                     isthing=meta['isthing'][label],
                     iscrowd=int(seg.get('iscrowd', 0)),
                     area=int(seg.get('area', 0)), bbox=list(seg.get('bbox', [0, 0, 0, 0]))))
-            data_list.append(dict(
+            info = dict(
                 img_id=image_id,
                 img_path=self.image_path(img_prefix, img['file_name']),
                 seg_map_path=osp.join(seg_prefix, ann['file_name']),
                 height=int(img['height']),
                 width=int(img['width']),
-                segments_info=segments))
+                segments_info=segments)
+            for key in ('video_id', 'frame_id'):  # video datasets in this format
+                if key in img:
+                    info[key] = img[key]
+            data_list.append(info)
         if self.check_files:
             self._check_files(data_list)
         return data_list

@@ -10,7 +10,8 @@ is crowd.
 ``cityscapes-vps``: each directory holds one COCO-panoptic-style JSON
 (``images``, ``annotations`` with ``segments_info``; ``iscrowd`` in the gt)
 and RGB-id PNGs named by the annotations' ``file_name``.  The video of an
-image is the part of its ``image_id`` (or file name) before the first ``_``
+image is the part of its ``image_id`` (when a string; else of its file name)
+before the first ``_``
 (Cityscapes-VPS names frames ``<video>_<frame>_<city>_...``); frames are
 taken in name order.
 
@@ -103,7 +104,8 @@ def _vps_json(root: str) -> Dict:
 def _vps_frames(root: str) -> 'OrderedDict[str, Dict[str, Dict]]':
     videos: Dict[str, Dict[str, Dict]] = {}
     for ann in _vps_json(root)['annotations']:
-        name = str(ann.get('image_id', ann['file_name']))
+        image_id = ann.get('image_id')
+        name = image_id if isinstance(image_id, str) else osp.splitext(ann['file_name'])[0]
         videos.setdefault(name.split('_')[0], {})[name] = ann
     return OrderedDict((v, OrderedDict(sorted(f.items()))) for v, f in sorted(videos.items()))
 

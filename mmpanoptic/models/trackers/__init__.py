@@ -1,0 +1,3 @@
+from .online_tracker import OnlineMaskTracker, PerFrameIds
+
+__all__ = ['OnlineMaskTracker', 'PerFrameIds']

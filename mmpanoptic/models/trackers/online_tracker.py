@@ -1,0 +1,157 @@
+"""Online trackers that turn per-frame panoptic segments into tracks."""
+from typing import Dict, List, Tuple
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+from torch import Tensor
+
+from mmpanoptic.registry import TASK_UTILS
+
+
+class _Track:
+    __slots__ = ('id', 'label', 'mask', 'centre', 'velocity', 'last_seen')
+
+    def __init__(self, tid: int, label: int, mask: Tensor, centre: Tensor, frame: int):
+        self.id, self.label, self.mask = tid, label, mask
+        self.centre, self.velocity, self.last_seen = centre, torch.zeros(2), frame
+
+
+def _centre(mask: Tensor) -> Tensor:
+    ys, xs = torch.nonzero(mask, as_tuple=True)
+    return torch.stack([ys.float().mean(), xs.float().mean()])
+
+
+def _shift(mask: Tensor, dy: int, dx: int) -> Tensor:
+    """Translate a bool mask by whole pixels, filling with False."""
+    h, w = mask.shape
+    out = torch.zeros_like(mask)
+    ys, yd = (slice(0, h - dy), slice(dy, h)) if dy >= 0 else (slice(-dy, h), slice(0, h + dy))
+    xs, xd = (slice(0, w - dx), slice(dx, w)) if dx >= 0 else (slice(-dx, w), slice(0, w + dx))
+    if abs(dy) < h and abs(dx) < w:
+        out[yd, xd] = mask[ys, xs]
+    return out
+
+
+@TASK_UTILS.register_module()
+class OnlineMaskTracker:
+    """Hungarian matching of the current thing segments to remembered tracks.
+
+    For every frame: each live track's last mask is moved by the track's
+    last displacement (flow-free warping by box motion, ``warp=True``), the
+    mask IoU with every current thing segment of the same class is computed
+    in one matrix product, and a Hungarian assignment keeps pairs with IoU >=
+    ``iou_thr``.  Unmatched segments start new tracks; a track not seen for
+    more than ``max_age`` frames is forgotten (so an object hidden for up to
+    ``max_age`` frames gets its id back when it reappears near where it was
+    going).  Stuff keeps one id per class for the whole video.
+
+    Appearance embeddings are not used: the image models' panoptic output
+    carries none.  The query-propagation tracker (queries as embeddings) is
+    the place for them.
+
+    Args:
+        iou_thr: minimum mask IoU of a match.
+        max_age: frames a lost track is remembered.
+        warp: move remembered masks by their last displacement.
+
+    ``reset()`` before each video; ``track(ids, segments)`` per frame returns
+    the id map and ``segments_info`` with track ids (copies).
+    """
+
+    def __init__(self, *, iou_thr: float = 0.2, max_age: int = 5, warp: bool = True) -> None:
+        self.iou_thr = iou_thr
+        self.max_age = max_age
+        self.warp = warp
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all tracks (call at the start of every video)."""
+        self.tracks: List[_Track] = []
+        self.stuff_ids: Dict[int, int] = {}
+        self.next_id = 1
+        self.frame = -1
+
+    def _new_id(self) -> int:
+        self.next_id += 1
+        return self.next_id - 1
+
+    def track(self, ids: Tensor, segments: List[Dict]) -> Tuple[Tensor, List[Dict]]:
+        """Relabel one frame's segments with track ids.
+
+        Args:
+            ids: (H, W) int segment id map, 0 = VOID.
+            segments: dicts with ``id``, ``label``, ``isthing`` (and others,
+                kept).
+
+        Returns:
+            ``(ids, segments_info)`` with ids replaced by track ids.
+        """
+        self.frame += 1
+        self.tracks = [t for t in self.tracks if self.frame - t.last_seen <= self.max_age]
+        things = [s for s in segments if s['isthing']]
+        masks = torch.stack([ids == s['id'] for s in things]) if things else None
+        assign: Dict[int, int] = {}
+        if things and self.tracks:
+            memory = []
+            for t in self.tracks:
+                dy, dx = (t.velocity * (self.frame - t.last_seen)).round().int().tolist() \
+                    if self.warp else (0, 0)
+                memory.append(_shift(t.mask, dy, dx))
+            cur = masks.flatten(1).float()
+            mem = torch.stack(memory).flatten(1).float()
+            inter = cur @ mem.t()
+            union = cur.sum(1)[:, None] + mem.sum(1)[None] - inter
+            iou = (inter / union.clamp(min=1)).numpy()
+            same = np.array([[s['label'] == t.label for t in self.tracks] for s in things])
+            iou = np.where(same, iou, 0.0)
+            rows, cols = linear_sum_assignment(-iou)
+            for r, c in zip(rows, cols):
+                if iou[r, c] >= self.iou_thr:
+                    assign[r] = c
+        lut = {0: 0}
+        out_segments = []
+        matched_tracks = set()
+        for i, s in enumerate(things):
+            centre = _centre(masks[i])
+            if i in assign:
+                t = self.tracks[assign[i]]
+                gap = self.frame - t.last_seen
+                t.velocity = (centre - t.centre) / max(gap, 1)
+                t.centre, t.mask, t.last_seen = centre, masks[i], self.frame
+            else:
+                t = _Track(self._new_id(), s['label'], masks[i], centre, self.frame)
+                self.tracks.append(t)
+            matched_tracks.add(t.id)
+            lut[s['id']] = t.id
+            out_segments.append(dict(s, id=t.id))
+        for s in segments:
+            if not s['isthing']:
+                tid = self.stuff_ids.setdefault(s['label'], self._new_id())
+                lut[s['id']] = tid
+                out_segments.append(dict(s, id=tid))
+        table = torch.zeros(int(ids.max()) + 1 if ids.numel() else 1, dtype=ids.dtype,
+                            device=ids.device)
+        for old, new in lut.items():
+            table[old] = new
+        return table[ids.long()], out_segments
+
+
+@TASK_UTILS.register_module()
+class PerFrameIds:
+    """No tracking: every segment of every frame gets a new id (the baseline)."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.next_id = 1
+
+    def track(self, ids: Tensor, segments: List[Dict]) -> Tuple[Tensor, List[Dict]]:
+        table = torch.zeros(int(ids.max()) + 1 if ids.numel() else 1, dtype=ids.dtype)
+        out = []
+        for s in segments:
+            table[s['id']] = self.next_id
+            out.append(dict(s, id=self.next_id))
+            self.next_id += 1
+        return table.to(ids.device)[ids.long()], out

@@ -7,15 +7,22 @@ import numpy as np
 
 def segment_colors(segments_info: Sequence[Dict],
                    palette: Sequence,
-                   seed: int = 0) -> Dict[int, tuple]:
+                   seed: int = 0,
+                   by_id: bool = False) -> Dict[int, tuple]:
     """One color per segment: the class color, jittered for thing instances
-    so neighbouring instances of one class stay distinguishable."""
+    so neighbouring instances of one class stay distinguishable.  With
+    ``by_id`` the jitter depends only on the segment id, so a tracked object
+    keeps its color in every frame of a video."""
     rng = np.random.default_rng(seed)
     colors = {}
     for s in segments_info:
         base = np.array(palette[s['label']], dtype=np.float32)
         if s.get('isthing'):
-            base = np.clip(base + rng.integers(-60, 61, 3), 0, 255)
+            if by_id:
+                jitter = np.random.default_rng(int(s['id'])).integers(-90, 91, 3)
+            else:
+                jitter = rng.integers(-60, 61, 3)
+            base = np.clip(base + jitter, 0, 255)
         colors[s['id']] = tuple(int(v) for v in base)
     return colors
 
@@ -28,7 +35,8 @@ def draw_panoptic(image: np.ndarray,
                   *,
                   alpha: float = 0.55,
                   scale: int = 1,
-                  title: Optional[str] = None) -> np.ndarray:
+                  title: Optional[str] = None,
+                  color_by_id: bool = False) -> np.ndarray:
     """Overlay a panoptic map on an image.
 
     Args:
@@ -41,6 +49,8 @@ def draw_panoptic(image: np.ndarray,
         alpha: opacity of the segment colors.
         scale: integer upscaling (nearest) before drawing, for small images.
         title: text written in the top-left corner.
+        color_by_id: thing colors (and an ``#id`` tag) follow the segment id,
+            for tracked videos.
 
     Returns:
         (H * scale, W * scale, 3) uint8 RGB picture.
@@ -53,7 +63,7 @@ def draw_panoptic(image: np.ndarray,
                          fy=scale,
                          interpolation=cv2.INTER_NEAREST)
     out = image.astype(np.float32).copy()
-    colors = segment_colors(segments_info, palette)
+    colors = segment_colors(segments_info, palette, by_id=color_by_id)
     color_map = np.zeros_like(out)
     for sid, color in colors.items():
         color_map[ids == sid] = color
@@ -74,7 +84,9 @@ def draw_panoptic(image: np.ndarray,
         # Put the label on the segment pixel closest to its centroid.
         k = np.argmin((xs - xs.mean())**2 + (ys - ys.mean())**2)
         text = classes[s['label']]
-        if s.get('isthing') and 'score' in s:
+        if s.get('isthing') and color_by_id:
+            text += f' #{s["id"]}'
+        elif s.get('isthing') and 'score' in s:
             text += f' {s["score"]:.2f}'
         (tw, th), _ = cv2.getTextSize(text, font, fs, 1)
         org = (int(np.clip(xs[k] - tw // 2, 0,

@@ -68,3 +68,30 @@ def test_per_frame_ids_never_repeat():
         ids = {s['id'] for s in segs}
         assert not ids & all_ids and set(torch.unique(out).tolist()) == ids
         all_ids |= ids
+
+
+def test_video_model_resets_the_tracker_per_video_and_per_pass():
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import PixelData
+
+    from mmpanoptic.models.segmentors import VideoPanopticSegmentor
+
+    class Detector(torch.nn.Module):
+        data_preprocessor = torch.nn.Identity()
+
+        def predict(self, inputs, samples):
+            for s in samples:
+                ids, segs = frame([(2, 2, 0)])
+                s.pred_panoptic_seg = PixelData(sem_seg=ids[None],
+                                                metainfo=dict(segments_info=segs))
+            return samples
+
+    model = VideoPanopticSegmentor(detector=Detector(), tracker=PerFrameIds())
+
+    def run(video, frames):
+        samples = [DetDataSample(metainfo=dict(video_id=video, frame_id=f)) for f in frames]
+        return [s.pred_panoptic_seg.segments_info[0]['id'] for s in model.predict(None, samples)]
+
+    assert run(0, [0, 1]) == [1, 3]  # PerFrameIds counts on within a video
+    assert run(1, [0]) == [1]  # new video: reset
+    assert run(1, [0]) == [1]  # the same video again (next evaluation): reset

@@ -17,7 +17,8 @@ class VideoPanopticSegmentor(BaseModel):
     Training trains the image model on the frames as images (no fork of the
     image heads).  At test time frames must arrive in order, video by video
     (:class:`VideoPanopticDataset` sorts them; use a non-shuffled loader and
-    one process): the tracker is reset whenever ``video_id`` changes.
+    one process): the tracker is reset whenever ``video_id`` changes or the
+    frame id does not increase (the same video evaluated again).
 
     Args:
         detector: the image model (config or module), e.g. ``Mask2Former``.
@@ -52,9 +53,11 @@ class VideoPanopticSegmentor(BaseModel):
             if video is None:
                 raise KeyError(f'frame {sample.metainfo.get("img_id")}: no video_id in the '
                                'metainfo (pack it with PackPanopticInputs meta_keys)')
-            if video != self._video:
+            frame = sample.metainfo.get('frame_id', 0)
+            # A new video, or the same one again (e.g. the next evaluation).
+            if self._video is None or video != self._video[0] or frame <= self._video[1]:
                 self.tracker.reset()
-                self._video = video
+            self._video = (video, frame)
             pred = sample.pred_panoptic_seg
             ids, segments = self.tracker.track(pred.sem_seg[0], pred.segments_info)
             pred.sem_seg = ids[None]

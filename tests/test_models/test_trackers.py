@@ -95,3 +95,61 @@ def test_video_model_resets_the_tracker_per_video_and_per_pass():
     assert run(0, [0, 1]) == [1, 3]  # PerFrameIds counts on within a video
     assert run(1, [0]) == [1]  # new video: reset
     assert run(1, [0]) == [1]  # the same video again (next evaluation): reset
+
+
+def test_query_tracker_keeps_ids_through_propagation_and_reassociates_fresh():
+    from mmpanoptic.models.trackers import QueryPropagationTracker
+    tr = QueryPropagationTracker(refresh_interval=3, sim_thr=0.5, max_age=5)
+    q = torch.eye(4)  # query embeddings: query k points along axis k
+
+    def segs(*pairs):  # (segment id, query, label)
+        return [dict(id=i, query=k, label=lab, isthing=True) for i, k, lab in pairs]
+
+    ids = torch.tensor([[1, 2]])
+    init, fresh = tr.init_queries()
+    assert init is None and fresh  # first frame: fresh detection
+    out, s0 = tr.track(ids, segs((1, 0, 0), (2, 1, 0)), q, fresh)
+    first = {x['query']: x['id'] for x in s0}
+    init, fresh = tr.init_queries()
+    assert not fresh and init.shape == (1, 4, 4)  # propagated
+    # Propagated: the query index is the association, whatever the segment ids.
+    _, s1 = tr.track(torch.tensor([[5, 6]]), segs((5, 1, 0), (6, 0, 0)), q, fresh)
+    assert {x['query']: x['id'] for x in s1} == first
+    tr.track(ids, segs((1, 0, 0), (2, 1, 0)), q, False)
+    init, fresh = tr.init_queries()
+    assert fresh  # frame 3 of refresh_interval 3
+    # Fresh: other query slots, but embeddings close to the tracked ones.
+    fresh_q = torch.stack([q[1] + 0.1, q[0] + 0.1, q[2], q[3]])
+    _, s3 = tr.track(torch.tensor([[1, 2, 3]]), segs((1, 1, 0), (2, 0, 0), (3, 2, 0)),
+                             fresh_q, fresh)
+    got = {x['query']: x['id'] for x in s3}
+    assert got[1] == first[0] and got[0] == first[1]  # re-associated by embedding
+    assert got[2] not in first.values()  # a new object: a new track
+
+
+def test_video_model_with_query_tracker_runs_and_rejects_other_heads():
+    import os.path as osp
+
+    import pytest
+    from mmdet.structures import DetDataSample
+    from mmengine.config import Config
+
+    from mmpanoptic.registry import MODELS
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    config = 'configs/video/mask2former_r18_query-tracker_toy-video.py'
+    cfg = Config.fromfile(osp.join(root, config))
+    cfg.model.tracker.refresh_interval = 2
+    model = MODELS.build(cfg.model).eval()
+    metas = [dict(video_id=0, frame_id=t, img_shape=(64, 64), ori_shape=(64, 64),
+                  batch_input_shape=(64, 64)) for t in range(3)]
+    with torch.no_grad():
+        out = model.predict(torch.randn(3, 3, 64, 64), [DetDataSample(metainfo=m) for m in metas])
+    assert [o.pred_panoptic_seg.sem_seg.shape for o in out] == [(1, 64, 64)] * 3
+
+    class NoQueries(torch.nn.Module):
+        data_preprocessor = torch.nn.Identity()
+        panoptic_head = torch.nn.Identity()
+    video = MODELS.build(dict(type='VideoPanopticSegmentor', detector=NoQueries(),
+                              tracker=dict(type='QueryPropagationTracker')))
+    with pytest.raises(TypeError, match='forward_with_queries'):
+        video.predict(None, [DetDataSample(metainfo=metas[0])])

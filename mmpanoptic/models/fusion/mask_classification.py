@@ -78,7 +78,8 @@ def panoptic_from_queries(scores: Tensor,
     Returns:
         ``ids`` (H, W) int32 (0 = VOID, segments 1..S in query order) and
         ``segments_info``: dicts with ``id``, ``label``, ``isthing``,
-        ``score`` (the best query of the segment) and ``area``.
+        ``score`` (the best query of the segment), ``query`` (index of its
+        first query in ``mask_logits``, for query-based trackers) and ``area``.
 
     >>> logits = torch.full((2, 2, 3), -9.0); logits[0, :, :2] = 9; logits[1, :, 2] = 9
     >>> ids, segs = panoptic_from_queries(torch.tensor([0.9, 0.95]),
@@ -89,8 +90,10 @@ def panoptic_from_queries(scores: Tensor,
     if keep is not None:
         index = keep.nonzero()[:, 0]
         scores, labels = scores[index], labels[index]
+        query_of = index.tolist()
     else:
         index = None
+        query_of = list(range(len(scores)))
     k = len(scores)
     h, w = mask_logits.shape[-2:]
     device = mask_logits.device
@@ -129,7 +132,7 @@ def panoptic_from_queries(scores: Tensor,
             seg['score'] = max(seg['score'], scores_l[q])
         else:
             seg = dict(id=len(segments) + 1, label=label, isthing=isthing,
-                       score=scores_l[q])
+                       score=scores_l[q], query=query_of[q])
             segments.append(seg)
             if not isthing:
                 stuff_ids[label] = seg

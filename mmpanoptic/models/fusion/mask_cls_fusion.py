@@ -96,9 +96,13 @@ class MaskClassificationFusion(nn.Module):
                     cls, num_classes=self.num_classes, object_mask_thr=self.object_mask_thr)
                 # Only the kept queries are resized: mmdet resizes all of them.
                 kept = upsample_masks(masks[keep], **size)
-                out['panoptic'] = panoptic_from_queries(
+                ids, segments = panoptic_from_queries(
                     scores[keep], labels[keep], kept, num_things=self.num_things,
                     iou_thr=self.iou_thr, filter_low_score=self.filter_low_score)
+                kept_index = keep.nonzero()[:, 0].tolist()
+                for seg in segments:  # query index among all queries
+                    seg['query'] = kept_index[seg['query']]
+                out['panoptic'] = (ids, segments)
             if self.semantic_on or self.instance_on:
                 full = upsample_masks(masks, **size)
                 if self.semantic_on:

@@ -1,6 +1,6 @@
 """Mask2Former's query head: masked-attention transformer decoder (forward only)."""
 import copy
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -128,6 +128,23 @@ class Mask2FormerQueryHead(BaseModule):
             ``cls_logits`` and ``mask_logits``: lists over the 1 + L layers of
             (B, Q, K + 1) and (B, Q, H/4, W/4) tensors.
         """
+        cls, masks, _ = self.forward_with_queries(feats, batch_img_metas)
+        return cls, masks
+
+    def forward_with_queries(self, feats: Sequence[Tensor], batch_img_metas: Sequence[dict] = (),
+                             init_queries: Optional[Tensor] = None):
+        """:meth:`forward` that also returns the last layer's queries and can
+        start from given query features (query propagation in video: the
+        queries of frame t initialise frame t + 1).
+
+        Args:
+            init_queries: (B, Q, C) query features replacing the learned
+                ``query_feat``; None for a fresh detection.
+
+        Returns:
+            ``(cls_logits, mask_logits, queries)``, queries (B, Q, C) after
+            the last layer (before the output norm).
+        """
         b = feats[0].shape[0]
         mask_features, memories = self.pixel_decoder(feats)
         keys, key_pos = [], []
@@ -136,7 +153,13 @@ class Mask2FormerQueryHead(BaseModule):
             keys.append(key + self.level_embed.weight[i].view(1, 1, -1))
             no_pad = key.new_zeros((b, ) + memories[i].shape[-2:], dtype=torch.bool)
             key_pos.append(self.decoder_positional_encoding(no_pad).flatten(2).permute(0, 2, 1))
-        queries = self.query_feat.weight.unsqueeze(0).repeat(b, 1, 1)
+        if init_queries is None:
+            queries = self.query_feat.weight.unsqueeze(0).repeat(b, 1, 1)
+        elif init_queries.shape != (b, self.num_queries, self.query_feat.embedding_dim):
+            raise ValueError(f'init_queries must be {(b, self.num_queries)} x channels, got '
+                             f'{tuple(init_queries.shape)}')
+        else:
+            queries = init_queries
         query_pos = self.query_embed.weight.unsqueeze(0).repeat(b, 1, 1)
 
         cls, masks, attn_mask = self.predict_layer(queries, mask_features,
@@ -155,4 +178,4 @@ class Mask2FormerQueryHead(BaseModule):
                                                        memories[next_level].shape[-2:])
             all_cls.append(cls)
             all_masks.append(masks)
-        return all_cls, all_masks
+        return all_cls, all_masks, queries

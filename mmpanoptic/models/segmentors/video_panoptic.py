@@ -2,6 +2,7 @@
 from typing import Dict, Optional, Union
 
 from mmengine.model import BaseModel
+from mmengine.structures import PixelData
 from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS, TASK_UTILS
@@ -47,19 +48,46 @@ class VideoPanopticSegmentor(BaseModel):
 
     def predict(self, inputs: Tensor, data_samples):
         """Per-frame panoptic predictions with track ids as segment ids."""
+        if getattr(self.tracker, 'uses_queries', False):
+            return self._predict_with_queries(inputs, data_samples)
         samples = self.detector.predict(inputs, data_samples)
         for sample in samples:
-            video = sample.metainfo.get('video_id')
-            if video is None:
-                raise KeyError(f'frame {sample.metainfo.get("img_id")}: no video_id in the '
-                               'metainfo (pack it with PackPanopticInputs meta_keys)')
-            frame = sample.metainfo.get('frame_id', 0)
-            # A new video, or the same one again (e.g. the next evaluation).
-            if self._video is None or video != self._video[0] or frame <= self._video[1]:
+            if self._new_pass(sample):  # a new video, or the same one again
                 self.tracker.reset()
-            self._video = (video, frame)
             pred = sample.pred_panoptic_seg
             ids, segments = self.tracker.track(pred.sem_seg[0], pred.segments_info)
             pred.sem_seg = ids[None]
             pred.set_metainfo(dict(segments_info=segments))
         return samples
+
+    def _new_pass(self, sample) -> bool:
+        """Whether this frame starts a video (or the same video again)."""
+        video = sample.metainfo.get('video_id')
+        if video is None:
+            raise KeyError(f'frame {sample.metainfo.get("img_id")}: no video_id in the '
+                           'metainfo (pack it with PackPanopticInputs meta_keys)')
+        frame = sample.metainfo.get('frame_id', 0)
+        new = self._video is None or video != self._video[0] or frame <= self._video[1]
+        self._video = (video, frame)
+        return new
+
+    def _predict_with_queries(self, inputs: Tensor, data_samples):
+        """Query propagation: frames one by one, each head run started from
+        the previous frame's queries (or fresh, as the tracker decides)."""
+        head = getattr(self.detector, 'panoptic_head', None)
+        if not hasattr(head, 'forward_with_queries'):
+            raise TypeError(f'{type(self.tracker).__name__} needs a query head with '
+                            f'forward_with_queries (e.g. Mask2FormerQueryHead), got '
+                            f'{type(head).__name__}')
+        feats = self.detector.extract_feat(inputs)
+        for i, sample in enumerate(data_samples):
+            if self._new_pass(sample):
+                self.tracker.reset()
+            init, fresh = self.tracker.init_queries()
+            cls, masks, queries = head.forward_with_queries(
+                [f[i:i + 1] for f in feats], [sample.metainfo], init_queries=init)
+            result = self.detector.fusion(cls[-1], masks[-1], [sample.metainfo])[0]
+            ids, segments = self.tracker.track(*result['panoptic'], queries[0], fresh)
+            sample.pred_panoptic_seg = PixelData(sem_seg=ids[None],
+                                                 metainfo=dict(segments_info=segments))
+        return data_samples

@@ -130,8 +130,8 @@ class OnlineMaskTracker:
                 tid = self.stuff_ids.setdefault(s['label'], self._new_id())
                 lut[s['id']] = tid
                 out_segments.append(dict(s, id=tid))
-        table = torch.zeros(int(ids.max()) + 1 if ids.numel() else 1, dtype=ids.dtype,
-                            device=ids.device)
+        size = max([int(ids.max()) if ids.numel() else 0] + list(lut)) + 1
+        table = torch.zeros(size, dtype=ids.dtype, device=ids.device)
         for old, new in lut.items():
             table[old] = new
         return table[ids.long()], out_segments
@@ -148,7 +148,8 @@ class PerFrameIds:
         self.next_id = 1
 
     def track(self, ids: Tensor, segments: List[Dict]) -> Tuple[Tensor, List[Dict]]:
-        table = torch.zeros(int(ids.max()) + 1 if ids.numel() else 1, dtype=ids.dtype)
+        size = max([int(ids.max()) if ids.numel() else 0] + [s['id'] for s in segments]) + 1
+        table = torch.zeros(size, dtype=ids.dtype)
         out = []
         for s in segments:
             table[s['id']] = self.next_id

@@ -1,3 +1,4 @@
+from .center_grouping import find_centers, group_pixels, merge_semantic_and_instance
 from .functional import heuristic_merge
 from .heuristic_fusion import HeuristicFusion
 from .mask_classification import (
@@ -12,5 +13,5 @@ from .mask_cls_fusion import MaskClassificationFusion
 __all__ = [
     'heuristic_merge', 'HeuristicFusion', 'MaskClassificationFusion', 'keep_queries',
     'panoptic_from_queries', 'semantic_from_queries', 'instances_from_queries',
-    'upsample_masks'
+    'upsample_masks', 'find_centers', 'group_pixels', 'merge_semantic_and_instance'
 ]

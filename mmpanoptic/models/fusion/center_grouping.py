@@ -1,0 +1,114 @@
+"""Panoptic-DeepLab's bottom-up post-processing (Cheng et al., CVPR 2020).
+
+Pure torch functions, vectorized (no loop over pixels or instances), the
+same on CPU and GPU:
+
+1. :func:`find_centers`: keep local maxima of the center heatmap (max-pool
+   NMS) above a threshold, at most ``top_k``;
+2. :func:`group_pixels`: every thing pixel votes for the center nearest to
+   its own position plus its predicted offset;
+3. :func:`merge_semantic_and_instance`: each instance takes the majority
+   semantic class of its pixels; stuff classes become one segment each
+   unless smaller than ``stuff_area``.
+"""
+from typing import Dict, List, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+
+def find_centers(heatmap: Tensor, *, threshold: float = 0.1, nms_kernel: int = 7,
+                 top_k: int = 200) -> Tensor:
+    """Instance centers from a center heatmap.
+
+    Args:
+        heatmap: (H, W) center scores.
+        threshold: minimum score of a center.
+        nms_kernel: window of the max-pool non-maximum suppression (odd).
+        top_k: most centers kept (highest scores).
+
+    Returns:
+        (K, 2) int64 (y, x) centers, highest score first.
+
+    >>> hm = torch.zeros(9, 9); hm[2, 2] = 0.9; hm[2, 3] = 0.8; hm[6, 6] = 0.5
+    >>> find_centers(hm, nms_kernel=3).tolist()
+    [[2, 2], [6, 6]]
+    """
+    if nms_kernel % 2 != 1:
+        raise ValueError(f'nms_kernel must be odd, got {nms_kernel}')
+    pooled = F.max_pool2d(heatmap[None, None], nms_kernel, stride=1,
+                          padding=nms_kernel // 2)[0, 0]
+    keep = (heatmap == pooled) & (heatmap > threshold)
+    scores = heatmap[keep]
+    centers = keep.nonzero()
+    order = scores.argsort(descending=True)[:top_k]
+    return centers[order]
+
+
+def group_pixels(centers: Tensor, offsets: Tensor, thing_mask: Tensor) -> Tensor:
+    """Instance index per pixel: the nearest center to ``position + offset``.
+
+    Args:
+        centers: (K, 2) (y, x) centers.
+        offsets: (2, H, W) predicted (dy, dx) from each pixel to its center.
+        thing_mask: (H, W) bool, pixels of thing classes.
+
+    Returns:
+        (H, W) int64: 1 + the index of the pixel's center for thing pixels,
+        0 for stuff pixels or when there is no center.
+    """
+    h, w = thing_mask.shape
+    out = torch.zeros((h, w), dtype=torch.long, device=offsets.device)
+    if len(centers) == 0:
+        return out
+    ys, xs = torch.meshgrid(torch.arange(h, device=offsets.device),
+                            torch.arange(w, device=offsets.device), indexing='ij')
+    pos = torch.stack([ys + offsets[0], xs + offsets[1]], -1)[thing_mask]  # (P, 2)
+    dist = torch.cdist(pos.float(), centers.float())  # (P, K)
+    out[thing_mask] = dist.argmin(1) + 1
+    return out
+
+
+def merge_semantic_and_instance(sem: Tensor, instances: Tensor, *, num_things: int,
+                                stuff_area: int = 2048) -> Tuple[Tensor, List[Dict]]:
+    """Panoptic map from a semantic map and an instance map.
+
+    Args:
+        sem: (H, W) int64 semantic labels (things ``< num_things``).
+        instances: (H, W) int64 from :func:`group_pixels` (0 = none).
+        num_things: number of thing classes.
+        stuff_area: stuff classes with fewer pixels stay VOID.
+
+    Returns:
+        ``ids`` (H, W) int32 (0 = VOID) and ``segments_info`` (``id``,
+        ``label``, ``isthing``, ``area``): instances first (in center
+        order), then stuff classes.
+    """
+    h, w = sem.shape
+    ids = torch.zeros((h, w), dtype=torch.int32, device=sem.device)
+    segments: List[Dict] = []
+    num_classes = int(sem.max()) + 1 if sem.numel() else 1
+    thing = (instances > 0) & (sem < num_things)
+    if thing.any():
+        k = int(instances.max())
+        votes = torch.zeros(k + 1, max(num_classes, num_things), dtype=torch.long,
+                            device=sem.device)
+        votes.index_put_((instances[thing], sem[thing]), torch.ones_like(sem[thing]),
+                         accumulate=True)
+        labels = votes.argmax(1)  # majority class per instance (first on ties)
+        areas = votes.sum(1)
+        lut = torch.zeros(k + 1, dtype=torch.int32, device=sem.device)
+        for inst in range(1, k + 1):  # instances, not pixels
+            if areas[inst] > 0:
+                segments.append(dict(id=len(segments) + 1, label=int(labels[inst]),
+                                     isthing=True, area=int(areas[inst])))
+                lut[inst] = len(segments)
+        ids = torch.where(thing, lut[instances], ids)
+    stuff_areas = torch.bincount(sem[sem >= num_things], minlength=num_classes)
+    for label in range(num_things, num_classes):
+        area = int(stuff_areas[label])
+        if area >= stuff_area and area > 0:
+            segments.append(dict(id=len(segments) + 1, label=label, isthing=False, area=area))
+            ids[sem == label] = len(segments)
+    return ids, segments

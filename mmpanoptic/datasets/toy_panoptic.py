@@ -98,6 +98,31 @@ def _unique_ids(n: int, rng: np.random.Generator) -> List[int]:
     return sorted(ids, key=lambda _: rng.random())
 
 
+def render_stuff(rng: np.random.Generator, h: int, w: int
+                 ) -> Tuple[List[int], np.ndarray, np.ndarray]:
+    """2-3 stuff classes as amorphous regions (argmax over smooth random
+    fields), each filled with its textured color.
+
+    Returns:
+        ``present`` stuff category ids, ``stuff_map`` (h, w) category id per
+        pixel and the float32 (h, w, 3) RGB background.
+    """
+    stuff_ids = [c['id'] for c in TOY_CATEGORIES if not c['isthing']]
+    present = list(rng.choice(stuff_ids, size=int(rng.integers(2, 4)), replace=False))
+    fields = []
+    for _ in present:
+        g = rng.normal(size=(3, 3)).astype(np.float32)
+        fields.append(cv2.resize(g, (w, h), interpolation=cv2.INTER_CUBIC))
+    stuff_map = np.asarray(present)[np.argmax(np.stack(fields), 0)]
+    image = np.zeros((h, w, 3), np.float32)
+    for cat in present:
+        region = stuff_map == cat
+        base = np.array(_BASE_RGB[cat], np.float32) + rng.normal(0, 12, 3)
+        tex = _stuff_texture(cat, h, w, rng)[..., None] * rng.uniform(15, 35)
+        image[region] = (base + tex)[region]
+    return present, stuff_map, image
+
+
 def render_scene(seed: int, height: int = 128, width: int = 128,
                  max_things: int = 6, min_thing_area: int = 24
                  ) -> Tuple[np.ndarray, np.ndarray, List[Dict]]:
@@ -111,23 +136,10 @@ def render_scene(seed: int, height: int = 128, width: int = 128,
     """
     rng = np.random.default_rng(seed)
     h, w = height, width
-    stuff_ids = [c['id'] for c in TOY_CATEGORIES if not c['isthing']]
     thing_ids = [c['id'] for c in TOY_CATEGORIES if c['isthing']]
 
     # Stuff: argmax over smooth random fields gives amorphous regions.
-    present = list(rng.choice(stuff_ids, size=int(rng.integers(2, 4)), replace=False))
-    fields = []
-    for _ in present:
-        g = rng.normal(size=(3, 3)).astype(np.float32)
-        fields.append(cv2.resize(g, (w, h), interpolation=cv2.INTER_CUBIC))
-    stuff_map = np.asarray(present)[np.argmax(np.stack(fields), 0)]
-
-    image = np.zeros((h, w, 3), np.float32)
-    for cat in present:
-        region = stuff_map == cat
-        base = np.array(_BASE_RGB[cat], np.float32) + rng.normal(0, 12, 3)
-        tex = _stuff_texture(cat, h, w, rng)[..., None] * rng.uniform(15, 35)
-        image[region] = (base + tex)[region]
+    present, stuff_map, image = render_stuff(rng, h, w)
 
     cat_map = stuff_map.copy()
     inst_map = np.full((h, w), -1, np.int64)  # index of the visible thing

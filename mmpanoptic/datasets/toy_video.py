@@ -25,7 +25,7 @@ import numpy as np
 
 from mmpanoptic.structures import id2rgb, mask_bbox
 
-from .toy_panoptic import _BASE_RGB, TOY_CATEGORIES, _stuff_texture, _thing_mask, _unique_ids
+from .toy_panoptic import _BASE_RGB, TOY_CATEGORIES, _thing_mask, _unique_ids, render_stuff
 
 
 def render_video(seed: int, num_frames: int = 10, height: int = 128, width: int = 128,
@@ -34,18 +34,8 @@ def render_video(seed: int, num_frames: int = 10, height: int = 128, width: int 
     """Frames ``(image RGB uint8, ids int64, segments_info)`` of one video."""
     rng = np.random.default_rng(seed)
     h, w = height, width
-    stuff_ids = [c['id'] for c in TOY_CATEGORIES if not c['isthing']]
     thing_ids = [c['id'] for c in TOY_CATEGORIES if c['isthing']]
-    present = list(rng.choice(stuff_ids, size=int(rng.integers(2, 4)), replace=False))
-    fields = [cv2.resize(rng.normal(size=(3, 3)).astype(np.float32), (w, h),
-                         interpolation=cv2.INTER_CUBIC) for _ in present]
-    stuff_map = np.asarray(present)[np.argmax(np.stack(fields), 0)]
-    background = np.zeros((h, w, 3), np.float32)
-    for cat in present:
-        region = stuff_map == cat
-        base = np.array(_BASE_RGB[cat], np.float32) + rng.normal(0, 12, 3)
-        tex = _stuff_texture(cat, h, w, rng)[..., None] * rng.uniform(15, 35)
-        background[region] = (base + tex)[region]
+    present, stuff_map, background = render_stuff(rng, h, w)
 
     objects = []
     margin = w // 3

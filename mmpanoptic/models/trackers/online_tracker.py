@@ -17,6 +17,16 @@ class _Track:
         self.centre, self.velocity, self.last_seen = centre, torch.zeros(2), frame
 
 
+def relabel(ids: Tensor, mapping: Dict[int, int]) -> Tensor:
+    """Replace segment ids by ``mapping[id]`` in one lookup (ids not in the
+    mapping, VOID included, become 0)."""
+    size = max([int(ids.max()) if ids.numel() else 0] + list(mapping)) + 1
+    table = torch.zeros(size, dtype=ids.dtype, device=ids.device)
+    for old, new in mapping.items():
+        table[old] = new
+    return table[ids.long()]
+
+
 def _centre(mask: Tensor) -> Tensor:
     ys, xs = torch.nonzero(mask, as_tuple=True)
     return torch.stack([ys.float().mean(), xs.float().mean()])
@@ -130,11 +140,7 @@ class OnlineMaskTracker:
                 tid = self.stuff_ids.setdefault(s['label'], self._new_id())
                 lut[s['id']] = tid
                 out_segments.append(dict(s, id=tid))
-        size = max([int(ids.max()) if ids.numel() else 0] + list(lut)) + 1
-        table = torch.zeros(size, dtype=ids.dtype, device=ids.device)
-        for old, new in lut.items():
-            table[old] = new
-        return table[ids.long()], out_segments
+        return relabel(ids, lut), out_segments
 
 
 @TASK_UTILS.register_module()
@@ -148,11 +154,9 @@ class PerFrameIds:
         self.next_id = 1
 
     def track(self, ids: Tensor, segments: List[Dict]) -> Tuple[Tensor, List[Dict]]:
-        size = max([int(ids.max()) if ids.numel() else 0] + [s['id'] for s in segments]) + 1
-        table = torch.zeros(size, dtype=ids.dtype)
-        out = []
+        lut, out = {}, []
         for s in segments:
-            table[s['id']] = self.next_id
+            lut[s['id']] = self.next_id
             out.append(dict(s, id=self.next_id))
             self.next_id += 1
-        return table.to(ids.device)[ids.long()], out
+        return relabel(ids, lut), out

@@ -9,6 +9,8 @@ from torch import Tensor
 
 from mmpanoptic.registry import TASK_UTILS
 
+from .online_tracker import relabel
+
 
 @TASK_UTILS.register_module()
 class QueryPropagationTracker:
@@ -107,8 +109,4 @@ class QueryPropagationTracker:
                 lut[s['id']] = tid
                 out.append(dict(s, id=tid))
         self.queries = queries.detach()[None]
-        size = max([int(ids.max()) if ids.numel() else 0] + list(lut)) + 1
-        table = torch.zeros(size, dtype=ids.dtype, device=ids.device)
-        for old, new in lut.items():
-            table[old] = new
-        return table[ids.long()], out
+        return relabel(ids, lut), out

@@ -13,16 +13,10 @@ model = dict(
     detector={{_base_.model}},
     tracker=dict(type='OnlineMaskTracker', iou_thr=0.2, max_age=5, warp=True))
 
+# The toy data settings of the base, on the video files; the test pipeline
+# also packs video_id / frame_id.  Frames come in (video, frame) order from a
+# non-shuffled loader in one process, so the tracker sees each video in order.
 dataset_type = 'VideoPanopticDataset'
-data_root = 'data/toy_video/'
-
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPanopticAnnotations'),
-    dict(type='mmdet.Resize', scale=(128, 128), keep_ratio=True),
-    dict(type='mmdet.RandomFlip', prob=0.5),
-    dict(type='PackPanopticInputs'),
-]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='mmdet.Resize', scale=(128, 128), keep_ratio=True),
@@ -32,33 +26,17 @@ test_pipeline = [
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
                     'video_id', 'frame_id')),
 ]
-train_dataloader = dict(
-    _delete_=True,
-    batch_size=4,
-    num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/panoptic_train.json',
-        data_prefix=dict(img='train/', seg='annotations/panoptic_train/'),
-        filter_cfg=dict(filter_empty_gt=True),
-        pipeline=train_pipeline))
-# Frames in (video, frame) order, one process: the tracker sees each video in order.
-val_dataloader = dict(
-    _delete_=True,
-    batch_size=4,
-    num_workers=0,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/panoptic_val.json',
-        data_prefix=dict(img='val/', seg='annotations/panoptic_val/'),
-        test_mode=True,
-        pipeline=test_pipeline))
+train_dataloader = dict(dataset=dict(
+    type=dataset_type,
+    data_root='data/toy_video/',
+    ann_file='annotations/panoptic_train.json',
+    data_prefix=dict(img='train/', seg='annotations/panoptic_train/')))
+val_dataloader = dict(dataset=dict(
+    type=dataset_type,
+    data_root='data/toy_video/',
+    ann_file='annotations/panoptic_val.json',
+    data_prefix=dict(img='val/', seg='annotations/panoptic_val/'),
+    pipeline=test_pipeline))
 test_dataloader = val_dataloader
-
 val_evaluator = [dict(type='VideoPanopticMetric'), dict(type='PanopticQualityMetric')]
 test_evaluator = val_evaluator

@@ -9,8 +9,8 @@ image, ``--confident`` queries with a peaked class) are post-processed by:
 - ``core``: the panoptic post-process on masks already at full size
   (mmdet's ``panoptic_postprocess`` vs our ``keep_queries`` + ``panoptic_from_queries``);
 - ``predict``: what a model's predict step does from 1/4-size logits:
-  resize to the image, then post-process (mmdet resizes every query, ours only
-  the kept ones).
+  resize to the image, then post-process (mmdet resizes every query; ours,
+  ``MaskClassificationFusion``, only the kept ones).
 
 Both give the same partition and labels (checked here on every run). Prints
 the best of ``--repeat`` timings and the speed-up; the target is >= 2.5x on CPU.
@@ -24,7 +24,7 @@ from mmdet.evaluation.functional import INSTANCE_OFFSET
 from mmdet.models.seg_heads.panoptic_fusion_heads import MaskFormerFusionHead
 from mmengine.config import ConfigDict
 
-from mmpanoptic.models.fusion import keep_queries, panoptic_from_queries, upsample_masks
+from mmpanoptic.models.fusion import MaskClassificationFusion, keep_queries, panoptic_from_queries
 
 
 def make_inputs(q, c, things, h, w, confident, device, seed=0):
@@ -94,11 +94,13 @@ def main():
         up = F.interpolate(small[None], size=(h, w), mode='bilinear', align_corners=False)[0]
         return head.panoptic_postprocess(cls, up).sem_seg[0]
 
-    def ours_predict():
-        keep, scores, labels = keep_queries(cls, **cfg)
-        kept = upsample_masks(small[keep], img_shape=small.shape[-2:], ori_shape=(h, w))
-        return panoptic_from_queries(scores[keep], labels[keep], kept,
-                                     num_things=args.things)
+    fusion = MaskClassificationFusion(num_things=args.things,
+                                      num_stuff=args.classes - args.things,
+                                      object_mask_thr=0.8, iou_thr=0.8)
+    meta = dict(img_shape=(h, w), ori_shape=(h, w), batch_input_shape=(h, w))
+
+    def ours_predict():  # what a model's predict calls
+        return fusion(cls[None], small[None], [meta])[0]['panoptic']
 
     kept = int(keep_queries(cls, **cfg)[0].sum())
     print(f'{args.queries} queries x {args.classes} classes at {h}x{w}, {kept} kept, '

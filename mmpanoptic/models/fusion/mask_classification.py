@@ -206,15 +206,27 @@ def instances_from_queries(cls_logits: Tensor,
 
 
 def upsample_masks(mask_logits: Tensor, *, img_shape: Tuple[int, int],
-                   ori_shape: Optional[Tuple[int, int]]) -> Tensor:
-    """Crop batch padding to ``img_shape`` and resize to ``ori_shape``.
+                   ori_shape: Optional[Tuple[int, int]],
+                   pad_shape: Optional[Tuple[int, int]] = None) -> Tensor:
+    """Mask logits at the model's resolution -> logits on the image.
+
+    Resize to the padded input ``pad_shape`` (when given and different),
+    crop the batch padding to ``img_shape``, then resize to ``ori_shape``:
+    the same two interpolations as mmdet's Mask2Former, applied only to the
+    masks passed in (callers pass the kept queries).
 
     Args:
-        mask_logits: (K, h, w) logits at the padded input size.
+        mask_logits: (K, h, w) logits.
         img_shape: (H, W) of the resized image inside the padding.
         ori_shape: (H, W) to resize to, or None to stay at ``img_shape``.
+        pad_shape: (H, W) of the padded batch input, or None when the
+            logits are already at that size.
     """
-    masks = mask_logits[:, :img_shape[0], :img_shape[1]]
+    masks = mask_logits
+    if pad_shape is not None and tuple(masks.shape[-2:]) != tuple(pad_shape) and len(masks):
+        masks = F.interpolate(masks[None], size=tuple(pad_shape), mode='bilinear',
+                              align_corners=False)[0]
+    masks = masks[:, :img_shape[0], :img_shape[1]]
     if ori_shape is not None and tuple(masks.shape[-2:]) != tuple(ori_shape):
         if masks.shape[0] == 0:
             return masks.new_zeros((0, *ori_shape))

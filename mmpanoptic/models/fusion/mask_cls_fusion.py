@@ -1,7 +1,6 @@
 """Registered wrapper of the shared mask-classification inference."""
 from typing import Dict, List, Sequence
 
-import torch.nn.functional as F
 from mmengine.structures import PixelData
 from torch import Tensor, nn
 
@@ -84,17 +83,14 @@ class MaskClassificationFusion(nn.Module):
         """
         results = []
         for cls, masks, meta in zip(cls_logits, mask_logits, img_metas):
-            pad_shape = meta.get('batch_input_shape', meta['img_shape'][:2])
-            if tuple(masks.shape[-2:]) != tuple(pad_shape):
-                masks = F.interpolate(masks[None], size=tuple(pad_shape), mode='bilinear',
-                                      align_corners=False)[0]
             size = dict(img_shape=meta['img_shape'][:2],
-                        ori_shape=meta['ori_shape'][:2] if rescale else None)
+                        ori_shape=meta['ori_shape'][:2] if rescale else None,
+                        pad_shape=meta.get('batch_input_shape', meta['img_shape'][:2]))
             out = {}
             if self.panoptic_on:
                 keep, scores, labels = keep_queries(
                     cls, num_classes=self.num_classes, object_mask_thr=self.object_mask_thr)
-                # Only the kept queries are resized: mmdet resizes all of them.
+                # Only the kept queries are resized (twice, as mmdet does for all).
                 kept = upsample_masks(masks[keep], **size)
                 ids, segments = panoptic_from_queries(
                     scores[keep], labels[keep], kept, num_things=self.num_things,

@@ -1,5 +1,7 @@
 from .matcher import HungarianMaskMatcher
+from .panoptic_deeplab_criterion import PanopticDeepLabCriterion, center_offset_targets
 from .set_criterion import MaskSetCriterion
 from .targets import batch_targets, panoptic_targets
 
-__all__ = ['HungarianMaskMatcher', 'MaskSetCriterion', 'panoptic_targets', 'batch_targets']
+__all__ = ['HungarianMaskMatcher', 'MaskSetCriterion', 'panoptic_targets', 'batch_targets',
+           'PanopticDeepLabCriterion', 'center_offset_targets']

@@ -46,13 +46,16 @@ def find_centers(heatmap: Tensor, *, threshold: float = 0.1, nms_kernel: int = 7
     return centers[order]
 
 
-def group_pixels(centers: Tensor, offsets: Tensor, thing_mask: Tensor) -> Tensor:
+def group_pixels(centers: Tensor, offsets: Tensor, thing_mask: Tensor, *,
+                 chunk: int = 1 << 18) -> Tensor:
     """Instance index per pixel: the nearest center to ``position + offset``.
 
     Args:
         centers: (K, 2) (y, x) centers.
         offsets: (2, H, W) predicted (dy, dx) from each pixel to its center.
         thing_mask: (H, W) bool, pixels of thing classes.
+        chunk: pixels per distance computation (bounds memory at
+            ``chunk * K`` floats for full-HD images with 200 centers).
 
     Returns:
         (H, W) int64: 1 + the index of the pixel's center for thing pixels,
@@ -64,9 +67,13 @@ def group_pixels(centers: Tensor, offsets: Tensor, thing_mask: Tensor) -> Tensor
         return out
     ys, xs = torch.meshgrid(torch.arange(h, device=offsets.device),
                             torch.arange(w, device=offsets.device), indexing='ij')
-    pos = torch.stack([ys + offsets[0], xs + offsets[1]], -1)[thing_mask]  # (P, 2)
-    dist = torch.cdist(pos.float(), centers.float())  # (P, K)
-    out[thing_mask] = dist.argmin(1) + 1
+    pos = torch.stack([ys + offsets[0], xs + offsets[1]], -1)[thing_mask].float()  # (P, 2)
+    ctr = centers.float()
+    nearest = torch.cat([torch.cdist(pos[i:i + chunk], ctr,
+                                       compute_mode='donot_use_mm_for_euclid_dist').argmin(1)
+                         for i in range(0, len(pos), chunk)]) if len(pos) else \
+        torch.zeros(0, dtype=torch.long, device=offsets.device)
+    out[thing_mask] = nearest + 1
     return out
 
 

@@ -20,7 +20,8 @@ def test_configs_found():
     names = {osp.basename(c) for c in CONFIGS}
     assert {'panoptic-fpn_r50_fpn_1x_coco-panoptic.py', 'panoptic-fpn_r18_fpn_toy.py',
             'mask2former_swin-l_coco-panoptic.py', 'mask2former_r18_toy.py',
-            'maskformer_r18_toy.py'} <= names
+            'maskformer_r18_toy.py', 'upsnet_r18_fpn_toy.py',
+            'panoptic-deeplab_r18_toy.py'} <= names
     assert osp.isfile(osp.join(ROOT, 'configs', 'mask2former_swin-l_coco-panoptic.py'))
 
 
@@ -33,10 +34,16 @@ def test_config_builds(path, monkeypatch):
     if hasattr(model, 'tracker'):  # video: an image model + a tracker
         assert callable(model.tracker.track) and callable(model.tracker.reset)
         model = model.detector
-    if hasattr(model, 'roi_head'):  # Panoptic FPN: class counts agree between parts
+    if hasattr(model, 'roi_head'):  # Panoptic FPN / UPSNet: class counts agree between parts
         things = model.roi_head.bbox_head.num_classes
-        assert model.roi_head.mask_head.num_classes == things
-        assert model.semantic_head.num_things_classes == things == model.fusion.num_things
+        assert model.roi_head.mask_head.num_classes == things == model.fusion.num_things
+        if type(model).__name__ == 'UPSNet':
+            assert model.num_things_classes == things
+            assert model.semantic_head.num_classes == things + model.fusion.num_stuff
+        else:
+            assert model.semantic_head.num_things_classes == things
+    elif hasattr(model, 'decode_head'):  # Panoptic-DeepLab
+        assert model.decode_head.num_classes == model.num_classes
     else:  # mask classification: one count feeds head, criterion and fusion
         assert model.panoptic_head.num_classes == model.num_classes
         assert model.criterion.num_classes == model.num_classes

@@ -1,7 +1,9 @@
 from .mask_classification import KNet, Mask2Former, MaskClassificationSegmentor, MaskFormer
+from .panoptic_deeplab import PanopticDeepLab
 from .panoptic_fpn import PanopticFPN, build_part
+from .upsnet import UPSNet
 from .video_panoptic import VideoPanopticSegmentor
 
 __all__ = ['PanopticFPN', 'build_part', 'MaskClassificationSegmentor', 'MaskFormer',
            'Mask2Former', 'KNet',
-           'VideoPanopticSegmentor']
+           'VideoPanopticSegmentor', 'PanopticDeepLab', 'UPSNet']

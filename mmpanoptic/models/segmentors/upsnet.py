@@ -1,0 +1,171 @@
+"""UPSNet (Xiong et al., CVPR 2019): a learnable merge of instances and stuff."""
+from typing import Dict, List, Optional, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmdet.structures import SampleList
+from mmdet.structures.bbox import bbox2roi, get_box_tensor
+from mmengine.structures import InstanceData, PixelData
+from torch import Tensor, nn
+
+from mmpanoptic.registry import MODELS
+
+from ..fusion.upsnet_panoptic import (
+    compose_panoptic_logits,
+    panoptic_from_composed,
+    paste_mask_logits,
+    remove_overlapping,
+    upsnet_panoptic_targets,
+)
+from .mask_classification import _with_defaults
+from .panoptic_fpn import PanopticFPN
+
+ConfigOrModule = Union[dict, nn.Module]
+
+
+def _subsample(x: Tensor, stride: int) -> Tensor:
+    """Nearest downsampling of (..., H, W) label maps by an integer stride
+    (the center pixel of every stride x stride block)."""
+    return x[..., stride // 2::stride, stride // 2::stride]
+
+
+@MODELS.register_module()
+class UPSNet(PanopticFPN):
+    """FPN backbone, Mask R-CNN instance branch (mmdet's RPN / RoI heads on
+    mmcv's compiled RoIAlign), deformable semantic head
+    (:class:`UPSNetSemanticHead`) and the parameter-free panoptic head
+    (:class:`UPSNetPanopticHead`, :mod:`..fusion.upsnet_panoptic`), given
+    as ``fusion``: the slot where Panoptic FPN has its heuristic merge, so
+    the two models' configs differ only in the semantic head and the merge.
+
+    Training adds to the RPN / box / mask losses the semantic cross entropy
+    and the panoptic cross entropy over logits composed at stride 4 from the
+    ground-truth boxes (a random ``box_keep_fraction`` of them; the pixels
+    of the rest are the unknown class).  Inference composes the logits of
+    the detections (after score threshold and mask removal) at the output
+    resolution and takes the argmax; unknown pixels stay VOID.
+
+    Args:
+        backbone, neck, rpn_head, roi_head: as in mmdet's Mask R-CNN.
+        semantic_head: :class:`UPSNetSemanticHead` (``num_classes`` filled in).
+        fusion: :class:`UPSNetPanopticHead` (class counts filled in).
+        num_things_classes, num_stuff_classes: the label split (things first).
+        train_cfg, test_cfg, data_preprocessor, init_cfg: as in mmdet.
+    """
+
+    def __init__(self,
+                 *,
+                 backbone: ConfigOrModule,
+                 neck: ConfigOrModule,
+                 rpn_head: ConfigOrModule,
+                 roi_head: ConfigOrModule,
+                 semantic_head: ConfigOrModule,
+                 fusion: ConfigOrModule,
+                 num_things_classes: int,
+                 num_stuff_classes: int,
+                 train_cfg: Optional[dict] = None,
+                 test_cfg: Optional[dict] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(
+            backbone=backbone, neck=neck, rpn_head=rpn_head, roi_head=roi_head,
+            semantic_head=_with_defaults(
+                semantic_head, num_classes=num_things_classes + num_stuff_classes),
+            fusion=_with_defaults(fusion, num_things=num_things_classes,
+                                  num_stuff=num_stuff_classes),
+            train_cfg=train_cfg, test_cfg=test_cfg,
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.num_things_classes = num_things_classes
+        self.num_stuff_classes = num_stuff_classes
+
+    def _mask_logits(self, x: Tuple[Tensor], boxes: List[Tensor],
+                     labels: List[Tensor]) -> List[Tensor]:
+        """(N_i, M, M) mask logits of each image's boxes for their class."""
+        if sum(len(b) for b in boxes) == 0:
+            return [x[0].new_zeros((0, 1, 1)) for _ in boxes]
+        preds = self.roi_head._mask_forward(x, bbox2roi(boxes))['mask_preds']
+        label = torch.cat(labels).long()
+        if preds.shape[1] > 1:  # class-specific masks
+            preds = preds[torch.arange(len(label), device=preds.device), label]
+        else:
+            preds = preds[:, 0]
+        return list(preds.split([len(b) for b in boxes]))
+
+    def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict:
+        """RPN, box, mask, semantic and panoptic losses for a (B, 3, H, W) batch."""
+        x = self.extract_feat(batch_inputs)
+        losses = self._instance_losses(x, batch_data_samples)
+        sem_logits = self.semantic_head(x)
+        sem_gt = torch.stack([s.gt_sem_seg.sem_seg[0] for s in batch_data_samples]).long()
+        losses['loss_sem_seg'] = self.semantic_head.loss(sem_logits, sem_gt)
+
+        stride = batch_inputs.shape[-1] // sem_logits.shape[-1]
+        size = tuple(sem_logits.shape[-2:])
+        head = self.fusion
+        kept_boxes, kept_labels, targets = [], [], []
+        for i, sample in enumerate(batch_data_samples):
+            inst = sample.gt_instances
+            kept, dropped = head.split_kept(len(inst), device=sem_gt.device)
+            if len(inst):
+                masks = inst.masks.to_tensor(dtype=torch.bool, device=sem_gt.device)
+                kept_boxes.append(get_box_tensor(inst.bboxes)[kept].float())
+                kept_labels.append(inst.labels[kept])
+            else:
+                masks = sem_gt.new_zeros((0, *sem_gt.shape[-2:]), dtype=torch.bool)
+                kept_boxes.append(sem_logits.new_zeros((0, 4)))
+                kept_labels.append(sem_gt.new_zeros((0,)))
+            masks = _subsample(masks, stride)
+            targets.append(upsnet_panoptic_targets(
+                _subsample(sem_gt[i], stride), masks[kept], masks[dropped],
+                num_things=self.num_things_classes, num_stuff=self.num_stuff_classes))
+        mask_logits = self._mask_logits(x, kept_boxes, kept_labels)
+        composed = [compose_panoptic_logits(
+            sem_logits[i], paste_mask_logits(mask_logits[i], kept_boxes[i] / stride, size),
+            kept_boxes[i] / stride, kept_labels[i], num_things=self.num_things_classes)
+            for i in range(len(batch_data_samples))]
+        losses['loss_panoptic'] = head.loss(composed, targets)
+        return losses
+
+    def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
+                rescale: bool = True) -> SampleList:
+        """Panoptic predictions (original size with ``rescale``)."""
+        x = self.extract_feat(batch_inputs)
+        metas = [s.metainfo for s in batch_data_samples]
+        proposals = self.rpn_head.predict(x, batch_data_samples, rescale=False)
+        dets = self.roi_head.predict_bbox(x, metas, proposals, self.roi_head.test_cfg,
+                                          rescale=False)
+        head = self.fusion
+        dets = [d[d.scores >= head.score_thr] for d in dets]
+        mask_logits = self._mask_logits(x, [d.bboxes for d in dets], [d.labels for d in dets])
+        sem = F.interpolate(self.semantic_head(x), size=batch_inputs.shape[-2:],
+                            mode='bilinear', align_corners=False)
+        for i, sample in enumerate(batch_data_samples):
+            h, w = sample.metainfo['img_shape'][:2]
+            sem_i, boxes = sem[i, :, :h, :w], dets[i].bboxes
+            if rescale:
+                out_size = tuple(sample.metainfo['ori_shape'][:2])
+                sem_i = F.interpolate(sem_i[None], size=out_size, mode='bilinear',
+                                      align_corners=False)[0]
+                sx, sy = sample.metainfo['scale_factor'][:2]
+                boxes = boxes / boxes.new_tensor([sx, sy, sx, sy])
+            else:
+                out_size = (h, w)
+            pasted = paste_mask_logits(mask_logits[i], boxes, out_size)
+            keep = remove_overlapping(pasted > 0, dets[i].scores, overlap_thr=head.overlap_thr)
+            labels, scores = dets[i].labels[keep], dets[i].scores[keep]
+            composed = compose_panoptic_logits(sem_i, pasted[keep], boxes[keep], labels,
+                                               num_things=self.num_things_classes)
+            ids, segments = panoptic_from_composed(
+                composed, labels, scores, num_things=self.num_things_classes,
+                stuff_area_limit=head.stuff_area_limit)
+            sample.pred_panoptic_seg = PixelData(sem_seg=ids[None],
+                                                 metainfo=dict(segments_info=segments))
+            sample.pred_instances = InstanceData(bboxes=boxes[keep], labels=labels,
+                                                 scores=scores)
+        return batch_data_samples
+
+    def _forward(self, batch_inputs: Tensor,
+                 batch_data_samples: Optional[SampleList] = None) -> Tuple:
+        """Raw outputs (features, RPN outputs, semantic logits) for tracing."""
+        x = self.extract_feat(batch_inputs)
+        return x, self.rpn_head.forward(x), self.semantic_head(x)

@@ -153,3 +153,86 @@ def test_video_model_with_query_tracker_runs_and_rejects_other_heads():
                               tracker=dict(type='QueryPropagationTracker')))
     with pytest.raises(TypeError, match='forward_with_queries'):
         video.predict(None, [DetDataSample(metainfo=metas[0])])
+
+
+def test_appearance_reidentifies_objects_that_swapped_places_while_hidden():
+    """Two same-class objects vanish and come back at each other's places:
+    mask IoU alone swaps their ids, the colour embeddings do not."""
+    red, blue = torch.tensor([1.0, 0.0, 0.0]), torch.tensor([0.0, 0.0, 1.0])
+    stuff = torch.tensor([0.0, 1.0, 0.0])
+
+    def run(appearance):
+        tr = OnlineMaskTracker(iou_thr=0.2, max_age=3, warp=False,
+                               appearance_weight=0.7 if appearance else 0.0)
+        ids, segs = frame([(2, 2, 0), (2, 20, 0)])  # red left, blue right
+        emb = torch.stack([stuff, red, blue])
+        out, _ = tr.track(ids, segs, emb if appearance else None)
+        red_id, blue_id = int(out[2, 2]), int(out[2, 20])
+        tr.track(*frame([]))  # both hidden
+        ids, segs = frame([(2, 2, 0), (2, 20, 0)])
+        emb = torch.stack([stuff, blue, red])  # blue is now left, red right
+        out, _ = tr.track(ids, segs, emb if appearance else None)
+        return (int(out[2, 2]), int(out[2, 20])) == (blue_id, red_id)
+
+    assert not run(appearance=False)  # position only: the ids are swapped
+    assert run(appearance=True)
+
+
+def test_appearance_embedding_count_must_match_segments():
+    import pytest
+    tr = OnlineMaskTracker()
+    ids, segs = frame([(2, 2, 0)])
+    with pytest.raises(ValueError, match='2 segments'):
+        tr.track(ids, segs, torch.zeros(3, 4))
+    with pytest.raises(ValueError, match='appearance_weight'):
+        OnlineMaskTracker(appearance_weight=2.0)
+
+
+def test_color_histogram_embeddings_by_hand():
+    from mmpanoptic.models.trackers import color_histogram_embeddings
+    img = torch.zeros(3, 4, 4)
+    img[0, :, 2:] = 255  # right half red
+    img[2, 2:, :] = 200  # bottom half blue-ish
+    ids = torch.tensor([[1, 1, 2, 2]] * 4)
+    e = color_histogram_embeddings(img, ids, [dict(id=2), dict(id=1)], bins=2)
+    # id 1 (left): 4 black + 4 blue pixels -> bins 0 and 1, sqrt(4) each, normalised
+    assert torch.allclose(e[1], torch.tensor([1, 1, 0, 0, 0, 0, 0, 0]) / 2 ** 0.5)
+    # id 2 (right): 4 red + 4 magenta -> bins 4 and 5
+    assert torch.allclose(e[0], torch.tensor([0, 0, 0, 0, 1, 1, 0, 0]) / 2 ** 0.5)
+    assert torch.isclose(e[0] @ e[1], torch.tensor(0.0))  # nothing in common
+
+
+def test_video_model_passes_colour_embeddings_to_the_tracker():
+    from mmdet.structures import DetDataSample
+    from mmengine.structures import PixelData
+
+    from mmpanoptic.models.segmentors import VideoPanopticSegmentor
+
+    class Detector(torch.nn.Module):
+        data_preprocessor = torch.nn.Identity()
+
+        def predict(self, inputs, samples):
+            for s in samples:
+                ids, segs = frame([(2, 2, 0)])
+                s.pred_panoptic_seg = PixelData(sem_seg=ids[None],
+                                                metainfo=dict(segments_info=segs))
+            return samples
+
+    seen = []
+
+    class Recorder(PerFrameIds):
+        def track(self, ids, segments, embeddings=None):
+            seen.append(embeddings)
+            return super().track(ids, segments)
+
+    model = VideoPanopticSegmentor(detector=Detector(), tracker=Recorder(), appearance='color')
+    img = torch.zeros(1, 3, 20, 30)
+    img[0, 0, 2:6, 2:6] = 255  # the object is red, the rest black
+    model.predict(img, [DetDataSample(metainfo=dict(video_id=0, frame_id=0,
+                                                     img_shape=(20, 30)))])
+    emb = seen[0]
+    assert emb.shape == (2, 512)
+    assert int(emb[1].argmax()) == 7 * 64 and int(emb[0].argmax()) == 0  # red / black
+    import pytest
+    with pytest.raises(ValueError, match='appearance'):
+        VideoPanopticSegmentor(detector=Detector(), tracker=Recorder(), appearance='deep')

@@ -1,12 +1,14 @@
 """A video panoptic model = an image panoptic model + a tracker."""
 from typing import Dict, Optional, Union
 
+import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import PixelData
 from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS, TASK_UTILS
 
+from ..trackers.appearance import color_histogram_embeddings
 from .panoptic_fpn import build_part
 
 
@@ -24,15 +26,23 @@ class VideoPanopticSegmentor(BaseModel):
     Args:
         detector: the image model (config or module), e.g. ``Mask2Former``.
         tracker: e.g. ``OnlineMaskTracker`` (``PerFrameIds`` = no tracking).
+        appearance: ``None`` or ``'color'``: give the tracker an embedding
+            per segment, the colour histogram of its pixels in the frame
+            (:func:`color_histogram_embeddings`; needs no extra network).
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint=...)``.
     """
 
+    APPEARANCE = (None, 'color')
+
     def __init__(self, *, detector: Union[dict, nn.Module], tracker: Union[dict, object],
-                 init_cfg: Optional[dict] = None) -> None:
+                 appearance: Optional[str] = None, init_cfg: Optional[dict] = None) -> None:
+        if appearance not in self.APPEARANCE:
+            raise ValueError(f'appearance must be one of {self.APPEARANCE}, got {appearance!r}')
         detector = build_part(detector)
         super().__init__(data_preprocessor=detector.data_preprocessor, init_cfg=init_cfg)
         self.detector = detector
         self.tracker = TASK_UTILS.build(tracker) if isinstance(tracker, dict) else tracker
+        self.appearance = appearance
         self._video = None
 
     def forward(self, inputs: Tensor, data_samples=None, mode: str = 'tensor'):
@@ -51,14 +61,33 @@ class VideoPanopticSegmentor(BaseModel):
         if getattr(self.tracker, 'uses_queries', False):
             return self._predict_with_queries(inputs, data_samples)
         samples = self.detector.predict(inputs, data_samples)
-        for sample in samples:
+        for i, sample in enumerate(samples):
             if self._new_pass(sample):  # a new video, or the same one again
                 self.tracker.reset()
             pred = sample.pred_panoptic_seg
-            ids, segments = self.tracker.track(pred.sem_seg[0], pred.segments_info)
+            embeddings = None
+            if self.appearance == 'color':
+                embeddings = color_histogram_embeddings(
+                    self._frame_colours(inputs[i], sample.metainfo, pred.sem_seg.shape[-2:]),
+                    pred.sem_seg[0], pred.segments_info)
+            ids, segments = self.tracker.track(pred.sem_seg[0], pred.segments_info,
+                                               embeddings)
             pred.sem_seg = ids[None]
             pred.set_metainfo(dict(segments_info=segments))
         return samples
+
+    def _frame_colours(self, image: Tensor, meta: dict, size) -> Tensor:
+        """The (3, H, W) frame in [0, 255] at the prediction's size: the
+        normalisation undone, padding cropped, resized like the prediction."""
+        h, w = meta.get('img_shape', image.shape[-2:])[:2]
+        pre = self.data_preprocessor
+        image = image[:, :h, :w].float()
+        if getattr(pre, '_enable_normalize', False):
+            image = image * pre.std + pre.mean
+        if tuple(size) != (h, w):
+            image = F.interpolate(image[None], size=tuple(size), mode='bilinear',
+                                  align_corners=False)[0]
+        return image
 
     def _new_pass(self, sample) -> bool:
         """Whether this frame starts a video (or the same video again)."""

@@ -63,3 +63,23 @@ def test_coco_config_without_data_names_missing_file(config, tmp_path, monkeypat
             FileNotFoundError,
             match=r'data/coco/annotations/panoptic_train2017.json.*docs/dataset_prepare.md'):
         runner.train()
+
+
+@pytest.mark.parametrize('path', sorted(glob.glob(osp.join(ROOT, 'configs', '_base_',
+                                                           'datasets', '*.py'))),
+                         ids=osp.basename)
+def test_dataset_bases_parse_and_name_registered_types(path):
+    from mmpanoptic.registry import DATASETS, METRICS, TRANSFORMS
+    cfg = Config.fromfile(path)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        assert DATASETS.get(loader.dataset.type) is not None
+        for step in loader.dataset.get('pipeline', []):
+            assert TRANSFORMS.get(step['type']) is not None, step['type']
+    evaluators = cfg.val_evaluator if isinstance(cfg.val_evaluator, list) \
+        else [cfg.val_evaluator]
+    assert all(METRICS.get(e['type']) is not None for e in evaluators)
+    if cfg.val_dataloader.dataset.type == 'VideoPanopticDataset':
+        # The tracker needs the video and frame ids, and the frames in order.
+        pack = cfg.val_dataloader.dataset.pipeline[-1]
+        assert {'video_id', 'frame_id'} <= set(pack['meta_keys'])
+        assert not cfg.val_dataloader.sampler.shuffle

@@ -42,7 +42,7 @@ def find_centers(heatmap: Tensor, *, threshold: float = 0.1, nms_kernel: int = 7
     keep = (heatmap == pooled) & (heatmap > threshold)
     scores = heatmap[keep]
     centers = keep.nonzero()
-    order = scores.argsort(descending=True)[:top_k]
+    order = scores.argsort(descending=True, stable=True)[:top_k]  # ties: raster order
     return centers[order]
 
 

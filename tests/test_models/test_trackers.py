@@ -236,3 +236,39 @@ def test_video_model_passes_colour_embeddings_to_the_tracker():
     import pytest
     with pytest.raises(ValueError, match='appearance'):
         VideoPanopticSegmentor(detector=Detector(), tracker=Recorder(), appearance='deep')
+
+
+def test_knet_kernels_propagate_through_the_query_tracker():
+    import os.path as osp
+
+    import pytest
+    from mmdet.structures import DetDataSample
+    from mmengine.config import Config
+
+    from mmpanoptic.registry import MODELS
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(root, 'configs/knet/knet-s3_r18_fpn_toy.py'))
+    detector = MODELS.build(cfg.model).eval()
+    head = detector.panoptic_head
+    torch.manual_seed(0)
+    with torch.no_grad():
+        feats = detector.extract_feat(torch.randn(1, 3, 64, 64))
+        cls, masks = head(feats)
+        cls2, masks2, kernels = head.forward_with_queries(feats)
+        assert torch.equal(cls[-1], cls2[-1]) and torch.equal(masks[-1], masks2[-1])
+        k = head.num_proposals + cfg.num_stuff_classes
+        assert kernels.shape == (1, k, 64)
+        # Started from its own output kernels, the head runs and keeps the slots.
+        cls3, masks3, kernels3 = head.forward_with_queries(feats, init_queries=kernels)
+        assert masks3[-1].shape == masks[-1].shape and kernels3.shape == kernels.shape
+        with pytest.raises(ValueError, match='init_queries'):
+            head.forward_with_queries(feats, init_queries=kernels[:, :3])
+    video = MODELS.build(dict(type='VideoPanopticSegmentor', detector=detector,
+                              tracker=dict(type='QueryPropagationTracker',
+                                           refresh_interval=2))).eval()
+    metas = [dict(video_id=0, frame_id=t, img_shape=(64, 64), ori_shape=(64, 64),
+                  batch_input_shape=(64, 64)) for t in range(3)]
+    with torch.no_grad():
+        out = video.predict(torch.randn(3, 3, 64, 64), [DetDataSample(metainfo=m) for m in metas])
+    assert [o.pred_panoptic_seg.sem_seg.shape for o in out] == [(1, 64, 64)] * 3
+    assert video.tracker.frame == 2 and video.tracker.queries.shape == (1, k, 64)

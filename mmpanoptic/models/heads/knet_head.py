@@ -1,5 +1,5 @@
 """K-Net's kernel head for panoptic segmentation (forward only)."""
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -123,16 +123,45 @@ class KNetKernelHead(BaseModule):
             (B, P + S, C + 1) and (B, P + S, H/4, W/4), P thing kernels then
             S stuff kernels.
         """
+        cls, masks, _ = self.forward_with_queries(feats, batch_img_metas)
+        return cls, masks
+
+    def forward_with_queries(self, feats: Sequence[Tensor], batch_img_metas: Sequence[dict] = (),
+                             init_queries: Optional[Tensor] = None):
+        """:meth:`forward` that also returns the last stage's kernels and can
+        start from given kernels (Video K-Net's kernel propagation: the
+        kernels of frame t initialise frame t + 1).
+
+        Args:
+            init_queries: (B, P + S, C) kernels replacing the learned initial
+                ones (thing kernels act on the localization feature, stuff
+                kernels on the semantic feature, as the learned ones do);
+                None for a fresh detection.
+
+        Returns:
+            ``(cls_logits, mask_logits, kernels)``, kernels (B, P + S, C)
+            after the last update stage.
+        """
         x = self.fuse(feats)
         b = x.shape[0]
         loc = self.loc_convs(torch.cat([x, coord_features(x)], 1))
         sem = self.sem_convs(x)
-        masks = torch.cat([self.init_kernels(loc), self.conv_seg(sem)], 1)
-        kernels = torch.cat([self.init_kernels.weight, self.conv_seg.weight])  # (K, C, 1, 1)
-        kernels = kernels[None].expand(b, -1, -1, -1, -1)
+        p = self.num_proposals
+        if init_queries is None:
+            masks = torch.cat([self.init_kernels(loc), self.conv_seg(sem)], 1)
+            kernels = torch.cat([self.init_kernels.weight, self.conv_seg.weight])  # (K, C, 1, 1)
+            kernels = kernels[None].expand(b, -1, -1, -1, -1)
+        else:
+            k = p + self.conv_seg.out_channels
+            if init_queries.shape != (b, k, x.shape[1]):
+                raise ValueError(f'init_queries must be {(b, k, x.shape[1])}, got '
+                                 f'{tuple(init_queries.shape)}')
+            masks = torch.cat([torch.einsum('bkc,bchw->bkhw', init_queries[:, :p], loc),
+                               torch.einsum('bkc,bchw->bkhw', init_queries[:, p:], sem)], 1)
+            kernels = init_queries[..., None, None]
         all_cls, all_masks = [], []
         for update, classify in zip(self.update_heads, self.cls_heads):
             masks, kernels = update(x, kernels, masks)
             all_cls.append(classify(kernels.flatten(2)))
             all_masks.append(masks)
-        return all_cls, all_masks
+        return all_cls, all_masks, kernels.flatten(2)

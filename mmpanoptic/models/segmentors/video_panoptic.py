@@ -106,7 +106,7 @@ class VideoPanopticSegmentor(BaseModel):
         head = getattr(self.detector, 'panoptic_head', None)
         if not hasattr(head, 'forward_with_queries'):
             raise TypeError(f'{type(self.tracker).__name__} needs a query head with '
-                            f'forward_with_queries (e.g. Mask2FormerQueryHead), got '
+                            f'forward_with_queries (Mask2FormerQueryHead, KNetKernelHead), got '
                             f'{type(head).__name__}')
         feats = self.detector.extract_feat(inputs)
         for i, sample in enumerate(data_samples):

@@ -1,4 +1,4 @@
-"""Query-propagation tracking for query-based models (Mask2Former)."""
+"""Query-propagation tracking for query-based models (Mask2Former, K-Net)."""
 from typing import Dict, List, Optional, Tuple
 
 import numpy as np
@@ -25,7 +25,8 @@ class QueryPropagationTracker:
     unseen for ``max_age`` frames are forgotten; stuff keeps one id per class.
 
     Used by :class:`VideoPanopticSegmentor` when the image model's head has
-    ``forward_with_queries`` (``Mask2FormerQueryHead``).
+    ``forward_with_queries`` (``Mask2FormerQueryHead``: decoder queries;
+    ``KNetKernelHead``: the kernels of the last update stage).
 
     Args:
         refresh_interval: frames between fresh detections (1 = detect every

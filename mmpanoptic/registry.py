@@ -36,7 +36,8 @@ HOOKS = Registry(
     'hook', parent=MMDET_HOOKS, locations=['mmpanoptic.engine'])
 DATASETS = Registry(
     'dataset', parent=MMDET_DATASETS, locations=['mmpanoptic.datasets'])
-DATA_SAMPLERS = Registry('data sampler', parent=MMDET_DATA_SAMPLERS)
+DATA_SAMPLERS = Registry(
+    'data sampler', parent=MMDET_DATA_SAMPLERS, locations=['mmpanoptic.datasets'])
 TRANSFORMS = Registry(
     'transform',
     parent=MMDET_TRANSFORMS,

@@ -272,3 +272,43 @@ def test_knet_kernels_propagate_through_the_query_tracker():
         out = video.predict(torch.randn(3, 3, 64, 64), [DetDataSample(metainfo=m) for m in metas])
     assert [o.pred_panoptic_seg.sem_seg.shape for o in out] == [(1, 64, 64)] * 3
     assert video.tracker.frame == 2 and video.tracker.queries.shape == (1, k, 64)
+
+
+def test_propagation_training_supervises_reference_and_key_frames():
+    import os.path as osp
+
+    import pytest
+    from mmengine.config import Config
+
+    from mmpanoptic.registry import MODELS
+
+    from .test_query_configs import tiny_batch
+    root = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(osp.join(
+        root, 'configs/video/mask2former_r18_propagation-trained_toy-video.py'))
+    model = MODELS.build(cfg.model)
+    inputs, samples = tiny_batch(4, 4)  # two frames: one (reference, key) pair
+    for t, s in enumerate(samples):
+        s.set_metainfo(dict(video_id=7, frame_id=t))
+    data = model.data_preprocessor(dict(inputs=list(inputs), data_samples=samples), True)
+    calls = []
+    head = model.detector.panoptic_head
+    original = head.forward_with_queries
+
+    def spy(feats, metas, init_queries=None):
+        calls.append(init_queries)
+        return original(feats, metas, init_queries=init_queries)
+
+    head.forward_with_queries = spy
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert calls[0] is None and calls[1] is not None  # key frame starts from the reference
+    assert not calls[1].requires_grad  # detached
+    total, _ = model.parse_losses(losses)
+    total.backward()
+    assert head.query_feat.weight.grad is not None
+    for s in data['data_samples'][1:]:
+        s.set_metainfo(dict(video_id=8))
+    with pytest.raises(ValueError, match='come from videos 7 and 8'):
+        model.loss(data['inputs'], data['data_samples'])
+    with pytest.raises(ValueError, match='batch of 1'):
+        model.loss(data['inputs'][:1], data['data_samples'][:1])

@@ -1,6 +1,7 @@
 """A video panoptic model = an image panoptic model + a tracker."""
 from typing import Dict, Optional, Union
 
+import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import PixelData
@@ -8,6 +9,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS, TASK_UTILS
 
+from ..criteria import batch_targets
 from ..trackers.appearance import color_histogram_embeddings
 from .panoptic_fpn import build_part
 
@@ -18,7 +20,12 @@ class VideoPanopticSegmentor(BaseModel):
     segments with a tracker, so ids persist over time.
 
     Training trains the image model on the frames as images (no fork of the
-    image heads).  At test time frames must arrive in order, video by video
+    image heads).  With ``train_propagation=True`` (query models) batches are
+    (reference, key) frame pairs of one video (:class:`VideoPairSampler`):
+    the head runs on the reference frame from its learned queries and on the
+    key frame from the reference frame's output queries (detached), and both
+    are supervised, so the model learns to continue from propagated queries
+    as :class:`QueryPropagationTracker` uses it.  At test time frames must arrive in order, video by video
     (:class:`VideoPanopticDataset` sorts them; use a non-shuffled loader and
     one process): the tracker is reset whenever ``video_id`` changes or the
     frame id does not increase (the same video evaluated again).
@@ -29,13 +36,15 @@ class VideoPanopticSegmentor(BaseModel):
         appearance: ``None`` or ``'color'``: give the tracker an embedding
             per segment, the colour histogram of its pixels in the frame
             (:func:`color_histogram_embeddings`; needs no extra network).
+        train_propagation: train on (reference, key) pairs as above.
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint=...)``.
     """
 
     APPEARANCE = (None, 'color')
 
     def __init__(self, *, detector: Union[dict, nn.Module], tracker: Union[dict, object],
-                 appearance: Optional[str] = None, init_cfg: Optional[dict] = None) -> None:
+                 appearance: Optional[str] = None, train_propagation: bool = False,
+                 init_cfg: Optional[dict] = None) -> None:
         if appearance not in self.APPEARANCE:
             raise ValueError(f'appearance must be one of {self.APPEARANCE}, got {appearance!r}')
         detector = build_part(detector)
@@ -43,6 +52,7 @@ class VideoPanopticSegmentor(BaseModel):
         self.detector = detector
         self.tracker = TASK_UTILS.build(tracker) if isinstance(tracker, dict) else tracker
         self.appearance = appearance
+        self.train_propagation = train_propagation
         self._video = None
 
     def forward(self, inputs: Tensor, data_samples=None, mode: str = 'tensor'):
@@ -53,8 +63,41 @@ class VideoPanopticSegmentor(BaseModel):
         return self.detector._forward(inputs, data_samples)
 
     def loss(self, inputs: Tensor, data_samples) -> Dict[str, Tensor]:
-        """The image model's losses on a batch of frames."""
-        return self.detector.loss(inputs, data_samples)
+        """The image model's losses on a batch of frames (or of frame pairs
+        with ``train_propagation``)."""
+        if not self.train_propagation:
+            return self.detector.loss(inputs, data_samples)
+        head = self._query_head()
+        if len(data_samples) % 2:
+            raise ValueError(f'train_propagation needs (reference, key) frame pairs: got a '
+                             f'batch of {len(data_samples)}; use VideoPairSampler and an even '
+                             'batch size')
+        for ref, key in zip(data_samples[0::2], data_samples[1::2]):
+            if ref.metainfo.get('video_id') != key.metainfo.get('video_id'):
+                raise ValueError(f'train_propagation: frames {ref.metainfo.get("img_id")} and '
+                                 f'{key.metainfo.get("img_id")} of a pair come from videos '
+                                 f'{ref.metainfo.get("video_id")} and '
+                                 f'{key.metainfo.get("video_id")}; use VideoPairSampler')
+        feats = self.detector.extract_feat(inputs)
+        metas = [s.metainfo for s in data_samples]
+        cls_r, masks_r, queries = head.forward_with_queries([f[0::2] for f in feats],
+                                                            metas[0::2])
+        cls_k, masks_k, _ = head.forward_with_queries([f[1::2] for f in feats], metas[1::2],
+                                                      init_queries=queries.detach())
+        cls = [torch.cat(pair) for pair in zip(cls_r, cls_k)]
+        masks = [torch.cat(pair) for pair in zip(masks_r, masks_k)]
+        ordered = list(data_samples[0::2]) + list(data_samples[1::2])
+        targets = batch_targets(ordered, num_things=self.detector.num_things_classes,
+                                num_classes=self.detector.num_classes)
+        return self.detector.criterion(cls, masks, targets)
+
+    def _query_head(self):
+        head = getattr(self.detector, 'panoptic_head', None)
+        if not hasattr(head, 'forward_with_queries'):
+            raise TypeError(f'query propagation needs a query head with forward_with_queries '
+                            f'(Mask2FormerQueryHead, KNetKernelHead), got '
+                            f'{type(head).__name__}')
+        return head
 
     def predict(self, inputs: Tensor, data_samples):
         """Per-frame panoptic predictions with track ids as segment ids."""
@@ -103,11 +146,7 @@ class VideoPanopticSegmentor(BaseModel):
     def _predict_with_queries(self, inputs: Tensor, data_samples):
         """Query propagation: frames one by one, each head run started from
         the previous frame's queries (or fresh, as the tracker decides)."""
-        head = getattr(self.detector, 'panoptic_head', None)
-        if not hasattr(head, 'forward_with_queries'):
-            raise TypeError(f'{type(self.tracker).__name__} needs a query head with '
-                            f'forward_with_queries (Mask2FormerQueryHead, KNetKernelHead), got '
-                            f'{type(head).__name__}')
+        head = self._query_head()
         feats = self.detector.extract_feat(inputs)
         for i, sample in enumerate(data_samples):
             if self._new_pass(sample):

@@ -25,7 +25,9 @@ class VideoPanopticSegmentor(BaseModel):
     the head runs on the reference frame from its learned queries and on the
     key frame from the reference frame's output queries (detached), and both
     are supervised, so the model learns to continue from propagated queries
-    as :class:`QueryPropagationTracker` uses it.  At test time frames must arrive in order, video by video
+    as :class:`QueryPropagationTracker` uses it.
+
+    At test time frames must arrive in order, video by video
     (:class:`VideoPanopticDataset` sorts them; use a non-shuffled loader and
     one process): the tracker is reset whenever ``video_id`` changes or the
     frame id does not increase (the same video evaluated again).

@@ -42,6 +42,9 @@ class Mask2FormerQueryHead(BaseModule):
         transformer_decoder: ``Mask2FormerTransformerDecoder`` config.
         positional_encoding: ``SinePositionalEncoding`` arguments.
         enforce_decoder_input_project: 1x1 projections even when widths match.
+        classifier: a class layer replacing the ``nn.Linear`` (its
+            ``in_channels`` is filled in), e.g. :class:`TextEmbeddingClassifier`
+            for classes named in text; it must have ``num_classes`` classes.
     """
 
     def __init__(self,
@@ -56,6 +59,7 @@ class Mask2FormerQueryHead(BaseModule):
                  transformer_decoder: dict,
                  positional_encoding: dict = dict(num_feats=128, normalize=True),
                  enforce_decoder_input_project: bool = False,
+                 classifier: Optional[dict] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
@@ -79,7 +83,13 @@ class Mask2FormerQueryHead(BaseModule):
         self.query_embed = nn.Embedding(num_queries, feat_channels)
         self.query_feat = nn.Embedding(num_queries, feat_channels)
         self.level_embed = nn.Embedding(num_transformer_feat_level, feat_channels)
-        self.cls_embed = nn.Linear(feat_channels, num_classes + 1)
+        if classifier is None:
+            self.cls_embed = nn.Linear(feat_channels, num_classes + 1)
+        else:  # e.g. TextEmbeddingClassifier: classes named in text
+            self.cls_embed = MODELS.build(dict(classifier, in_channels=feat_channels))
+            if self.cls_embed.num_classes != num_classes:
+                raise ValueError(f'the classifier has {self.cls_embed.num_classes} classes, '
+                                 f'the model {num_classes}')
         self.mask_embed = nn.Sequential(
             nn.Linear(feat_channels, feat_channels), nn.ReLU(inplace=True),
             nn.Linear(feat_channels, feat_channels), nn.ReLU(inplace=True),

@@ -1,0 +1,3 @@
+from .text_classifier import TextEmbeddingClassifier
+
+__all__ = ['TextEmbeddingClassifier']

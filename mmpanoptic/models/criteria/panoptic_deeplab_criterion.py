@@ -20,13 +20,9 @@ from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
+from .targets import instance_masks
+
 IGNORE_INDEX = 255
-
-
-def _masks(instances, shape, device) -> Tensor:
-    if instances is None or len(instances) == 0:
-        return torch.zeros((0, *shape), dtype=torch.bool, device=device)
-    return instances.masks.to_tensor(dtype=torch.bool, device=device)
 
 
 def center_offset_targets(sample: DetDataSample, *, sigma: float = 8.0,
@@ -62,8 +58,8 @@ def center_offset_targets(sample: DetDataSample, *, sigma: float = 8.0,
     sem = sample.gt_sem_seg.sem_seg[0].long()
     h, w = sem.shape
     device = sem.device
-    masks = _masks(sample.get('gt_instances'), (h, w), device)
-    crowd = _masks(sample.get('ignored_instances'), (h, w), device).any(0)
+    masks = instance_masks(sample.get('gt_instances'), (h, w), device)
+    crowd = instance_masks(sample.get('ignored_instances'), (h, w), device).any(0)
     if masks.shape[-2:] != (h, w):
         raise ValueError(f'image {sample.metainfo.get("img_id")}: instance masks are '
                          f'{tuple(masks.shape[-2:])} but the semantic map is {(h, w)}')

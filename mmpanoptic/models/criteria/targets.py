@@ -6,6 +6,14 @@ from mmdet.structures import DetDataSample
 from torch import Tensor
 
 
+def instance_masks(instances, shape, device) -> Tensor:
+    """(N, H, W) bool masks of ``instances`` (an ``InstanceData`` with
+    ``masks``, or None); an empty (0, H, W) tensor when there are none."""
+    if instances is None or len(instances) == 0:
+        return torch.zeros((0, *shape), dtype=torch.bool, device=device)
+    return instances.masks.to_tensor(dtype=torch.bool, device=device)
+
+
 def panoptic_targets(sample: DetDataSample, *, num_things: int,
                      num_classes: int) -> Tuple[Tensor, Tensor]:
     """Labels and masks of every non-crowd thing and every stuff class.
@@ -33,8 +41,7 @@ def panoptic_targets(sample: DetDataSample, *, num_things: int,
                        'panoptic annotations with with_seg=True for mask classification')
     sem = sample.gt_sem_seg.sem_seg[0]
     h, w = sem.shape
-    masks = inst.masks.to_tensor(dtype=torch.bool, device=sem.device) if len(labels) \
-        else torch.zeros((0, h, w), dtype=torch.bool, device=sem.device)
+    masks = instance_masks(inst, (h, w), sem.device)
     if masks.shape[-2:] != (h, w):
         raise ValueError(f'image {sample.metainfo.get("img_id")}: instance masks are '
                          f'{tuple(masks.shape[-2:])} but the semantic map is {(h, w)}')

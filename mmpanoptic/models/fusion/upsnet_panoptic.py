@@ -17,7 +17,7 @@ dropped ground-truth instances are the unknown class), and at test time
 the argmax decides each pixel; unknown pixels stay VOID.
 """
 import math
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -28,20 +28,23 @@ from mmpanoptic.registry import MODELS
 IGNORE_INDEX = 255
 
 
+def _box_extent(box: Sequence[float]) -> Tuple[int, int, int, int]:
+    """Whole-pixel ``(x0, y0, width, height)`` covered by an ``x1y1x2y2``
+    box, at least 1 x 1 (UPSNet resizes mask logits to this size)."""
+    x0, y0 = int(math.floor(box[0])), int(math.floor(box[1]))
+    return x0, y0, max(int(math.ceil(box[2])) - x0, 1), max(int(math.ceil(box[3])) - y0, 1)
+
+
 def box_ranges(boxes: Tensor, size: Tuple[int, int]) -> List[Tuple[int, int, int, int]]:
-    """Integer pixel ranges ``(x0, y0, x1, y1)`` (end exclusive) covered by
-    (N, 4) ``x1y1x2y2`` boxes on an (H, W) grid, clipped; at least 1 pixel
-    wide where the box touches the grid."""
+    """Pixel ranges ``(x0, y0, x1, y1)`` (end exclusive) of (N, 4) ``x1y1x2y2``
+    boxes on an (H, W) grid: :func:`_box_extent` clipped to the grid (empty
+    when the box lies outside).  The mask logits and the semantic term of an
+    instance use the same ranges."""
     h, w = size
     out = []
-    for x0, y0, x1, y1 in boxes.tolist():
-        xa, ya = min(max(int(math.floor(x0)), 0), w), min(max(int(math.floor(y0)), 0), h)
-        xb, yb = min(max(int(math.ceil(x1)), xa), w), min(max(int(math.ceil(y1)), ya), h)
-        if xb == xa and xa < w:
-            xb = xa + 1
-        if yb == ya and ya < h:
-            yb = ya + 1
-        out.append((xa, ya, xb, yb))
+    for box in boxes.tolist():
+        x0, y0, bw, bh = _box_extent(box)
+        out.append((max(x0, 0), max(y0, 0), min(x0 + bw, w), min(y0 + bh, h)))
     return out
 
 
@@ -52,19 +55,14 @@ def paste_mask_logits(mask_logits: Tensor, boxes: Tensor, size: Tuple[int, int])
     The box's full extent (also the part outside the image) gets the whole
     M x M map, then the part inside the image is kept, as UPSNet does.
     """
-    n = mask_logits.shape[0]
-    canvas = mask_logits.new_zeros((n, *size))
-    h, w = size
-    for i, (x0, y0, x1, y1) in enumerate(boxes.tolist()):
-        fx0, fy0 = int(math.floor(x0)), int(math.floor(y0))
-        bw = max(int(math.ceil(x1)) - fx0, 1)
-        bh = max(int(math.ceil(y1)) - fy0, 1)
-        xa, ya, xb, yb = max(fx0, 0), max(fy0, 0), min(fx0 + bw, w), min(fy0 + bh, h)
+    canvas = mask_logits.new_zeros((mask_logits.shape[0], *size))
+    for i, (box, (xa, ya, xb, yb)) in enumerate(zip(boxes.tolist(), box_ranges(boxes, size))):
         if xb <= xa or yb <= ya:
             continue
+        x0, y0, bw, bh = _box_extent(box)
         resized = F.interpolate(mask_logits[i][None, None], size=(bh, bw), mode='bilinear',
                                 align_corners=False)[0, 0]
-        canvas[i, ya:yb, xa:xb] = resized[ya - fy0:yb - fy0, xa - fx0:xb - fx0]
+        canvas[i, ya:yb, xa:xb] = resized[ya - y0:yb - y0, xa - x0:xb - x0]
     return canvas
 
 

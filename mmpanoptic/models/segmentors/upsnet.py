@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
+from ..criteria.targets import instance_masks
 from ..fusion.upsnet_panoptic import (
     compose_panoptic_logits,
     panoptic_from_composed,
@@ -106,15 +107,13 @@ class UPSNet(PanopticFPN):
         for i, sample in enumerate(batch_data_samples):
             inst = sample.gt_instances
             kept, dropped = head.split_kept(len(inst), device=sem_gt.device)
+            masks = _subsample(instance_masks(inst, sem_gt.shape[-2:], sem_gt.device), stride)
             if len(inst):
-                masks = inst.masks.to_tensor(dtype=torch.bool, device=sem_gt.device)
                 kept_boxes.append(get_box_tensor(inst.bboxes)[kept].float())
                 kept_labels.append(inst.labels[kept])
             else:
-                masks = sem_gt.new_zeros((0, *sem_gt.shape[-2:]), dtype=torch.bool)
                 kept_boxes.append(sem_logits.new_zeros((0, 4)))
                 kept_labels.append(sem_gt.new_zeros((0,)))
-            masks = _subsample(masks, stride)
             targets.append(upsnet_panoptic_targets(
                 _subsample(sem_gt[i], stride), masks[kept], masks[dropped],
                 num_things=self.num_things_classes, num_stuff=self.num_stuff_classes))

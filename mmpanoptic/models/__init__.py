@@ -1,3 +1,4 @@
+from .backbones import *  # noqa: F401,F403
 from .classifiers import *  # noqa: F401,F403
 from .criteria import *  # noqa: F401,F403
 from .fusion import *  # noqa: F401,F403

@@ -7,6 +7,8 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
+from .vocabulary import get_templates, load_vocabulary
+
 # A class is a name or a list of synonyms ("person", ["person", "people"]).
 ClassName = Union[str, Sequence[str]]
 
@@ -35,8 +37,12 @@ class TextEmbeddingClassifier(nn.Module):
         text_encoder: config or module with ``encode(texts: List[str]) ->
             (N, D)`` and an ``embed_dim`` attribute.
         vocabulary: class names (``"person, people"`` or a list of synonyms
-            per class), things first as every mmpanoptic label.
-        templates: prompt templates with one ``{}``; embeddings averaged.
+            per class), things first as every mmpanoptic label; or the name
+            of a bundled vocabulary (``'coco_panoptic'``, see
+            :func:`load_vocabulary`).
+        templates: prompt templates with one ``{}`` or a set's name
+            (``'none'``, ``'photo'``, ``'vild'``, ``'imagenet'``, see
+            :func:`get_templates`); embeddings averaged.
         init_temperature: initial temperature (logit scale = 1 / T, learned).
 
     It replaces a query head's ``nn.Linear(C_in, C + 1)`` class layer
@@ -44,7 +50,8 @@ class TextEmbeddingClassifier(nn.Module):
     """
 
     def __init__(self, *, in_channels: int, text_encoder: Union[dict, nn.Module],
-                 vocabulary: Sequence[ClassName], templates: Sequence[str] = ('{}',),
+                 vocabulary: Union[str, Sequence[ClassName]],
+                 templates: Union[str, Sequence[str]] = 'none',
                  init_temperature: float = 0.07) -> None:
         super().__init__()
         self.text_encoder = MODELS.build(text_encoder) if isinstance(text_encoder, dict) \
@@ -56,9 +63,7 @@ class TextEmbeddingClassifier(nn.Module):
         self.proj = nn.Linear(in_channels, dim)
         self.void_embedding = nn.Parameter(torch.randn(dim) / dim ** 0.5)
         self.logit_scale = nn.Parameter(torch.tensor(1.0 / init_temperature).log())
-        self.templates = tuple(templates)
-        if any('{}' not in t for t in self.templates):
-            raise ValueError(f'every template needs a "{{}}": {self.templates}')
+        self.templates = get_templates(templates)
         self._cache: Optional[Tuple[tuple, Tensor]] = None
         self.set_vocabulary(vocabulary)
 
@@ -68,6 +73,8 @@ class TextEmbeddingClassifier(nn.Module):
 
     def set_vocabulary(self, vocabulary: Sequence[ClassName]) -> None:
         """Use these classes from now on (no retraining, no reload)."""
+        if isinstance(vocabulary, str):
+            vocabulary = load_vocabulary(vocabulary).classes
         if not vocabulary:
             raise ValueError('the vocabulary is empty')
         self.vocabulary = [tuple(_synonyms(c)) for c in vocabulary]
@@ -96,3 +103,22 @@ class TextEmbeddingClassifier(nn.Module):
         text = torch.cat([self.text_embeddings().to(x.device, x.dtype),
                           F.normalize(self.void_embedding, dim=0)[None]])
         return self.logit_scale.exp() * F.normalize(self.proj(x), dim=-1) @ text.t()
+
+
+def build_class_layer(classifier: Optional[dict], in_channels: int, num_classes: int,
+                      text_encoder: Optional[nn.Module] = None) -> nn.Module:
+    """The ``C + 1``-way class layer of a query head: ``nn.Linear`` by default,
+    or the given classifier config (e.g. :class:`TextEmbeddingClassifier`)
+    with ``in_channels`` filled in.  ``text_encoder`` (an already built one)
+    lets several layers share one encoder (K-Net's per-stage classifiers).
+    """
+    if classifier is None:
+        return nn.Linear(in_channels, num_classes + 1)
+    cfg = dict(classifier, in_channels=in_channels)
+    if text_encoder is not None:
+        cfg['text_encoder'] = text_encoder
+    layer = MODELS.build(cfg)
+    if getattr(layer, 'num_classes', num_classes) != num_classes:
+        raise ValueError(f'the classifier has {layer.num_classes} classes, the model '
+                         f'{num_classes}: its vocabulary and the class counts disagree')
+    return layer

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
+from ..classifiers.text_classifier import build_class_layer
 from .layers import build_with_default
 
 
@@ -83,13 +84,7 @@ class Mask2FormerQueryHead(BaseModule):
         self.query_embed = nn.Embedding(num_queries, feat_channels)
         self.query_feat = nn.Embedding(num_queries, feat_channels)
         self.level_embed = nn.Embedding(num_transformer_feat_level, feat_channels)
-        if classifier is None:
-            self.cls_embed = nn.Linear(feat_channels, num_classes + 1)
-        else:  # e.g. TextEmbeddingClassifier: classes named in text
-            self.cls_embed = MODELS.build(dict(classifier, in_channels=feat_channels))
-            if self.cls_embed.num_classes != num_classes:
-                raise ValueError(f'the classifier has {self.cls_embed.num_classes} classes, '
-                                 f'the model {num_classes}')
+        self.cls_embed = build_class_layer(classifier, feat_channels, num_classes)
         self.mask_embed = nn.Sequential(
             nn.Linear(feat_channels, feat_channels), nn.ReLU(inplace=True),
             nn.Linear(feat_channels, feat_channels), nn.ReLU(inplace=True),

@@ -222,3 +222,35 @@ def test_metric_format_only_needs_no_gt(tmp_path):
                                                               bbox=[0, 0, 4, 4])
     with pytest.raises(ValueError, match='outfile_prefix'):
         PanopticQualityMetric(format_only=True)
+
+
+def test_metric_class_groups_average_their_classes_only():
+    # three classes: 'a' perfect (PQ 1), 'b' missed (PQ 0), 'sky' perfect
+    meta = dict(classes=('a', 'b', 'sky'), category_ids=(4, 5, 21),
+                isthing=(True, True, False))
+    ids = np.zeros((6, 8), np.int64)
+    ids[:, :2] = 300
+    ids[:, 2:4] = 301
+    ids[:, 4:] = 5
+    segs_gt = [dict(id=300, category_id=4, iscrowd=0, area=12, label=0),
+               dict(id=301, category_id=5, iscrowd=0, area=12, label=1),
+               dict(id=5, category_id=21, iscrowd=0, area=24, label=2)]
+    pred = ids.copy()
+    pred[:, 2:4] = 0  # 'b' not predicted: one FN
+    segs_pred = [dict(id=300, label=0, isthing=True), dict(id=5, label=2, isthing=False)]
+    metric = PanopticQualityMetric(class_groups=dict(base=['a', 'sky'], novel=['b']))
+    metric.dataset_meta = meta
+    def sample():
+        out = _sample(1, ids, segs_gt, segs_pred)
+        out['pred_panoptic_seg']['sem_seg'] = torch.from_numpy(pred[None].astype(np.int32))
+        return out
+
+    metric.process({}, [sample()])
+    res = metric.evaluate(1)
+    assert res['panoptic/PQ_base'] == 100.0 and res['panoptic/PQ_novel'] == 0.0
+    assert abs(res['panoptic/PQ'] - 200 / 3) < 1e-9
+    bad = PanopticQualityMetric(class_groups=dict(novel=['zebra']))
+    bad.dataset_meta = meta
+    bad.process({}, [sample()])
+    with pytest.raises(ValueError, match="class_groups\\['novel'\\].*zebra"):
+        bad.evaluate(1)

@@ -11,7 +11,7 @@ from mmengine.logging import MMLogger
 
 from mmpanoptic.registry import METRICS
 
-from ..functional import PanopticEvalError, PQStats, pq_image_stats_by_size, pq_summary
+from ..functional import PanopticEvalError, PQStats, pq_average, pq_image_stats_by_size, pq_summary
 
 
 def _to_numpy(x):
@@ -39,14 +39,20 @@ class PanopticQualityMetric(BaseMetric):
             ``{outfile_prefix}.panoptic/`` (e.g. for a test-server submission).
         format_only: only write the predictions (needs ``outfile_prefix``);
             no ground truth is needed and no metric is computed.
+        class_groups: extra averages over named groups of classes, e.g.
+            ``dict(base=[...], novel=[...])`` for an open-vocabulary
+            experiment: adds ``PQ_novel``, ``SQ_novel``, ``RQ_novel``, ...
+            (names as in the dataset's categories).
         collect_device, prefix: as in :class:`mmengine.evaluator.BaseMetric`.
     """
     default_prefix = 'panoptic'
 
     def __init__(self, *, classwise: bool = True, outfile_prefix: Optional[str] = None,
-                 format_only: bool = False, collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 format_only: bool = False,
+                 class_groups: Optional[Dict[str, Sequence[str]]] = None,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
+        self.class_groups = {str(k): list(v) for k, v in (class_groups or {}).items()}
         if format_only and not outfile_prefix:
             raise ValueError('format_only=True needs outfile_prefix (where to write)')
         self.classwise = classwise
@@ -137,6 +143,15 @@ class PanopticQualityMetric(BaseMetric):
             res = summary[split]
             for key in ('pq', 'sq', 'rq'):
                 out[f'{key.upper()}{suffix}'] = 100.0 * res[key] if res else 0.0
+        by_name = {info['name']: cid for cid, info in categories.items()}
+        for group, names in self.class_groups.items():
+            unknown = [n for n in names if n not in by_name]
+            if unknown:
+                raise ValueError(f'class_groups[{group!r}] names classes the dataset does not '
+                                 f'have: {unknown}; it has {sorted(by_name)}')
+            res = pq_average(stats, {by_name[n]: categories[by_name[n]] for n in names})
+            for key in ('pq', 'sq', 'rq'):
+                out[f'{key.upper()}_{group}'] = 100.0 * res[key] if res else 0.0
         for size, res in summary['things_by_size'].items():
             if res is not None:  # no thing of that size in gt or prediction
                 out[f'PQ_th_{size}'] = 100.0 * res['pq']

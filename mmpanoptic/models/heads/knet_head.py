@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
+from ..classifiers.text_classifier import build_class_layer
 from .layers import build_with_default
 
 
@@ -53,6 +54,11 @@ class KNetKernelHead(BaseModule):
         kernel_update_head: ``mmseg.KernelUpdateHead`` config (its
             ``in_channels`` / ``out_channels`` default to ``feat_channels``).
         norm_cfg: norm of the fusion convs.
+        num_stuff_kernels: stuff kernels (default: one per stuff class).  With
+            a text classifier the stuff kernels' classes come from the
+            classifier, so their count need not follow the vocabulary.
+        classifier: the last layer of every stage's class head, e.g.
+            :class:`TextEmbeddingClassifier`; all stages share one text encoder.
     """
 
     def __init__(self,
@@ -66,6 +72,8 @@ class KNetKernelHead(BaseModule):
                  num_stages: int = 3,
                  kernel_update_head: dict,
                  norm_cfg: dict = dict(type='GN', num_groups=32, requires_grad=True),
+                 num_stuff_kernels: Optional[int] = None,
+                 classifier: Optional[dict] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
@@ -80,7 +88,9 @@ class KNetKernelHead(BaseModule):
         self.sem_convs = ConvModule(feat_channels, feat_channels, 3, padding=1,
                                     norm_cfg=norm_cfg)
         self.init_kernels = nn.Conv2d(feat_channels, num_proposals, 1, bias=False)
-        self.conv_seg = nn.Conv2d(feat_channels, num_classes - num_things, 1, bias=False)
+        if num_stuff_kernels is None:
+            num_stuff_kernels = num_classes - num_things
+        self.conv_seg = nn.Conv2d(feat_channels, num_stuff_kernels, 1, bias=False)
         update = dict(kernel_update_head)
         update.setdefault('in_channels', feat_channels)
         update.setdefault('out_channels', feat_channels)
@@ -88,11 +98,14 @@ class KNetKernelHead(BaseModule):
         self.update_heads = nn.ModuleList([
             build_with_default(update, 'mmseg.KernelUpdateHead') for _ in range(num_stages)
         ])
-        self.cls_heads = nn.ModuleList([
-            nn.Sequential(nn.Linear(feat_channels, feat_channels), nn.LayerNorm(feat_channels),
-                          nn.ReLU(inplace=True), nn.Linear(feat_channels, num_classes + 1))
-            for _ in range(num_stages)
-        ])
+        self.cls_heads = nn.ModuleList()
+        shared_encoder = None
+        for _ in range(num_stages):
+            last = build_class_layer(classifier, feat_channels, num_classes, shared_encoder)
+            shared_encoder = getattr(last, 'text_encoder', None)
+            self.cls_heads.append(nn.Sequential(
+                nn.Linear(feat_channels, feat_channels), nn.LayerNorm(feat_channels),
+                nn.ReLU(inplace=True), last))
 
     def init_weights(self) -> None:
         super().init_weights()

@@ -1,6 +1,6 @@
 """MaskFormer's query head: a DETR decoder with global cross-attention (forward only)."""
 import copy
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
+from ..classifiers.text_classifier import build_class_layer
 from .layers import build_with_default
 
 
@@ -44,6 +45,8 @@ class MaskFormerQueryHead(BaseModule):
         transformer_decoder: ``DetrTransformerDecoder`` config.
         positional_encoding: ``SinePositionalEncoding`` arguments.
         enforce_decoder_input_project: project the memory even if widths match.
+        classifier: a class layer replacing the ``nn.Linear``, e.g.
+            :class:`TextEmbeddingClassifier` (``in_channels`` filled in).
     """
 
     def __init__(self,
@@ -57,6 +60,7 @@ class MaskFormerQueryHead(BaseModule):
                  transformer_decoder: dict,
                  positional_encoding: dict = dict(num_feats=128, normalize=True),
                  enforce_decoder_input_project: bool = False,
+                 classifier: Optional[dict] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
@@ -77,7 +81,7 @@ class MaskFormerQueryHead(BaseModule):
             self.decoder_input_proj = nn.Identity()
         self.decoder_pe = build_with_default(positional_encoding, 'SinePositionalEncoding')
         self.query_embed = nn.Embedding(num_queries, out_channels)
-        self.cls_embed = nn.Linear(feat_channels, num_classes + 1)
+        self.cls_embed = build_class_layer(classifier, feat_channels, num_classes)
         self.mask_embed = nn.Sequential(
             nn.Linear(feat_channels, feat_channels), nn.ReLU(inplace=True),
             nn.Linear(feat_channels, feat_channels), nn.ReLU(inplace=True),

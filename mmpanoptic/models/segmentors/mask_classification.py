@@ -1,6 +1,6 @@
 """Mask-classification segmentors: MaskFormer, Mask2Former and K-Net."""
 import copy
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from mmdet.models.detectors import BaseDetector
 from mmdet.structures import SampleList
@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
+from ..classifiers import TextEmbeddingClassifier
 from ..criteria import batch_targets
 from .panoptic_fpn import build_part
 
@@ -80,6 +81,35 @@ class MaskClassificationSegmentor(BaseDetector):
         """Arguments the head config gets from the class counts."""
         return dict(num_classes=self.num_classes)
 
+    def text_classifiers(self) -> List[TextEmbeddingClassifier]:
+        """The open-vocabulary class layers (empty for a closed model)."""
+        return [m for m in self.modules() if isinstance(m, TextEmbeddingClassifier)]
+
+    def set_vocabulary(self, classes: Sequence, num_things: int) -> None:
+        """Segment these classes from now on (things first, ``num_things`` of
+        them); no retraining, no reload.  Needs a text classifier
+        (``panoptic_head.classifier=dict(type='TextEmbeddingClassifier', ...)``).
+
+        Training keeps the vocabulary the criterion was built for; this is
+        meant for inference (:class:`TextVocabularyHook` switches to the
+        evaluation dataset's classes and back).
+        """
+        layers = self.text_classifiers()
+        if not layers:
+            raise TypeError(f'{type(self).__name__} has a fixed class layer; an open vocabulary '
+                            f'needs panoptic_head.classifier=dict(type='
+                            f'"TextEmbeddingClassifier", ...)')
+        if not 0 <= num_things <= len(classes):
+            raise ValueError(f'num_things={num_things} for {len(classes)} classes')
+        for layer in layers:
+            layer.set_vocabulary(classes)
+        self.num_things_classes = num_things
+        self.num_stuff_classes = len(classes) - num_things
+        self.num_classes = len(classes)
+        self.fusion.num_things = num_things
+        self.fusion.num_stuff = self.num_stuff_classes
+        self.fusion.num_classes = self.num_classes
+
     def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
         """Backbone (and neck) levels, highest resolution first."""
         x = self.backbone(batch_inputs)
@@ -99,9 +129,9 @@ class MaskClassificationSegmentor(BaseDetector):
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
                 rescale: bool = True) -> SampleList:
         """Panoptic (and optionally semantic / instance) predictions."""
-        cls, masks = self._head(batch_inputs, batch_data_samples)
+        cls, masks = self.inference_logits(batch_inputs, batch_data_samples)
         metas = [s.metainfo for s in batch_data_samples]
-        results = self.fusion(cls[-1], masks[-1], metas, rescale=rescale)
+        results = self.fusion(cls, masks, metas, rescale=rescale)
         for sample, result in zip(batch_data_samples, results):
             if 'panoptic' in result:
                 ids, segments = result['panoptic']
@@ -112,6 +142,12 @@ class MaskClassificationSegmentor(BaseDetector):
             if 'instances' in result:
                 sample.pred_instances = result['instances']
         return batch_data_samples
+
+    def inference_logits(self, batch_inputs: Tensor,
+                         batch_data_samples: SampleList) -> Tuple[Tensor, Tensor]:
+        """(B, Q, C + 1) class and (B, Q, h, w) mask logits of the last layer."""
+        cls, masks = self._head(batch_inputs, batch_data_samples)
+        return cls[-1], masks[-1]
 
     def _forward(self, batch_inputs: Tensor,
                  batch_data_samples: Optional[SampleList] = None) -> Tuple:

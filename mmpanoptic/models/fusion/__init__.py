@@ -9,6 +9,7 @@ from .mask_classification import (
                                   upsample_masks,
 )
 from .mask_cls_fusion import MaskClassificationFusion
+from .open_vocab_ensemble import geometric_ensemble, mask_pool
 from .upsnet_panoptic import (
                                   UPSNetPanopticHead,
                                   compose_panoptic_logits,
@@ -23,5 +24,6 @@ __all__ = [
     'panoptic_from_queries', 'semantic_from_queries', 'instances_from_queries',
     'upsample_masks', 'find_centers', 'group_pixels', 'merge_semantic_and_instance',
     'UPSNetPanopticHead', 'compose_panoptic_logits', 'paste_mask_logits',
-    'panoptic_from_composed', 'remove_overlapping', 'upsnet_panoptic_targets'
+    'panoptic_from_composed', 'remove_overlapping', 'upsnet_panoptic_targets',
+    'geometric_ensemble', 'mask_pool'
 ]

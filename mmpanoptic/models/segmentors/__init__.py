@@ -1,3 +1,4 @@
+from .fc_clip import FCCLIP
 from .mask_classification import KNet, Mask2Former, MaskClassificationSegmentor, MaskFormer
 from .panoptic_deeplab import PanopticDeepLab
 from .panoptic_fpn import PanopticFPN, build_part
@@ -6,4 +7,4 @@ from .video_panoptic import VideoPanopticSegmentor
 
 __all__ = ['PanopticFPN', 'build_part', 'MaskClassificationSegmentor', 'MaskFormer',
            'Mask2Former', 'KNet',
-           'VideoPanopticSegmentor', 'PanopticDeepLab', 'UPSNet']
+           'VideoPanopticSegmentor', 'PanopticDeepLab', 'UPSNet', 'FCCLIP']

@@ -1,0 +1,35 @@
+# Zero-shot panoptic evaluation of the COCO-trained FC-CLIP on ADE20K-150
+# (FC-CLIP's protocol: shorter side 640).  Needs the ADE20K panoptic
+# conversion of docs/dataset_prepare.md.
+#   python tools/test.py \
+#       configs/open_vocab/fcclip_clip-rn50_coco-panoptic_zero-shot_ade20k.py CKPT
+_base_ = ['./fcclip_clip-rn50_lsj-50e_coco-panoptic.py']
+
+data_root = 'data/ade/ADEChallengeData2016/'
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='mmdet.Resize', scale=(2560, 640), keep_ratio=True),
+    dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
+         with_seg=False, with_panoptic=True),
+    dict(type='PackPanopticInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
+test_dataloader = dict(
+    _delete_=True,
+    batch_size=1,
+    num_workers=2,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type='ADE20KPanopticDataset',
+        data_root=data_root,
+        ann_file='ade20k_panoptic_val.json',
+        data_prefix=dict(img='images/validation/', seg='ade20k_panoptic_val/'),
+        test_mode=True,
+        pipeline=test_pipeline))
+test_evaluator = dict(type='PanopticQualityMetric')
+# ADE20K's names with their synonyms ("sofa, couch, lounge"), in label order.
+custom_hooks = [
+    dict(type='TextVocabularyHook', vocabularies=dict(test='ade20k_150')),
+    dict(type='PanopticVisualizationHook', max_images=8),
+]

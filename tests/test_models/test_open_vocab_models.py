@@ -1,0 +1,167 @@
+"""Open vocabulary in the models: vocabulary swaps on MaskFormer, Mask2Former
+and K-Net; FC-CLIP's ensemble against hand computation; the FC-CLIP model."""
+import math
+import os.path as osp
+
+import pytest
+import torch
+from mmdet.structures import DetDataSample
+from mmengine.config import Config
+
+from mmpanoptic.models.backbones import CLIPResNet
+from mmpanoptic.models.classifiers import CLIPTextEncoder
+from mmpanoptic.models.fusion import geometric_ensemble, mask_pool
+from mmpanoptic.registry import MODELS
+
+from .test_text_classifier import CountingEncoder
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOY_NAMES = ['ellipse', 'box', 'triangle', 'ring', 'sky', 'grass', 'water', 'sand']
+
+
+def sample(h=64, w=64):
+    return DetDataSample(metainfo=dict(img_shape=(h, w), ori_shape=(h, w),
+                                       batch_input_shape=(h, w), pad_shape=(h, w)))
+
+
+def open_vocab(path, **head):
+    cfg = Config.fromfile(osp.join(ROOT, path))
+    cfg.model.panoptic_head.update(head, classifier=dict(
+        type='TextEmbeddingClassifier', text_encoder=CountingEncoder(), vocabulary=TOY_NAMES))
+    return MODELS.build(cfg.model).eval()
+
+
+@pytest.mark.parametrize('path,head', [
+    ('configs/mask2former/mask2former_r18_toy.py', {}),
+    ('configs/maskformer/maskformer_r18_toy.py', {}),
+    ('configs/knet/knet-s3_r18_fpn_toy.py', dict(num_stuff_kernels=4)),
+])
+def test_vocabulary_swap_in_every_query_model(path, head):
+    torch.manual_seed(0)
+    model = open_vocab(path, **head)
+    assert len(model.text_classifiers()) >= 1
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        cls8, _ = model.inference_logits(x, [sample()])
+        assert cls8.shape[-1] == 9
+        new = ['solar panel', 'car', 'person', 'road', 'sky', 'lake']
+        model.set_vocabulary(new, num_things=3)
+        cls6, _ = model.inference_logits(x, [sample()])
+        out = model.predict(x, [sample()])[0].pred_panoptic_seg
+    assert cls6.shape[-1] == 7  # 6 classes + no object, no rebuild, no reload
+    assert model.fusion.num_things == 3 and model.fusion.num_stuff == 3
+    assert all(0 <= s['label'] < 6 for s in out.segments_info)
+    for s in out.segments_info:
+        assert bool(s['isthing']) == (s['label'] < 3)
+    if 'knet' in path:  # one text encoder shared by the three stages
+        encoders = {id(c.text_encoder) for c in model.text_classifiers()}
+        assert len(model.text_classifiers()) == 3 and len(encoders) == 1
+
+
+def test_closed_model_refuses_a_vocabulary():
+    model = MODELS.build(Config.fromfile(
+        osp.join(ROOT, 'configs/mask2former/mask2former_r18_toy.py')).model)
+    with pytest.raises(TypeError, match='TextEmbeddingClassifier'):
+        model.set_vocabulary(['a', 'b'], 1)
+
+
+def test_geometric_ensemble_by_hand():
+    # one query, classes (seen, unseen), void last
+    p_in = torch.tensor([0.6, 0.1, 0.3])
+    p_out = torch.tensor([0.2, 0.8])
+    got = geometric_ensemble(p_in.log()[None], p_out.log()[None],
+                             torch.tensor([True, False]), alpha=0.4, beta=0.8).exp()[0]
+    seen = 0.6 ** 0.6 * 0.2 ** 0.4
+    unseen = 0.1 ** 0.2 * 0.8 ** 0.8
+    expect = torch.tensor([seen / (seen + unseen) * 0.7, unseen / (seen + unseen) * 0.7, 0.3])
+    assert torch.allclose(got, expect, atol=1e-6)
+    assert math.isclose(float(got.sum()), 1.0, abs_tol=1e-6)
+    # alpha = beta = 0: the in-vocabulary probabilities come back unchanged
+    same = geometric_ensemble(p_in.log()[None], p_out.log()[None],
+                              torch.tensor([True, False]), alpha=0.0, beta=0.0).exp()[0]
+    assert torch.allclose(same, p_in, atol=1e-6)
+    with pytest.raises(ValueError, match='shapes disagree'):
+        geometric_ensemble(torch.zeros(1, 3), torch.zeros(1, 3), torch.ones(3, dtype=bool))
+
+
+def test_mask_pool_by_hand():
+    feats = torch.tensor([[1., 2.], [3., 4.]]).view(1, 1, 2, 2).repeat(1, 2, 1, 1)
+    feats[:, 1] *= 10
+    big = 30.0
+    masks = torch.tensor([[[big, -big], [big, -big]],  # left column
+                          [[0.0, 0.0], [0.0, 0.0]]])[None]  # sigmoid 0.5 everywhere
+    pooled = mask_pool(feats, masks)
+    assert torch.allclose(pooled[0, 0], torch.tensor([2.0, 20.0]), atol=1e-4)
+    assert torch.allclose(pooled[0, 1], torch.tensor([2.5, 25.0]), atol=1e-4)
+    # masks at another resolution are resized to the features
+    assert mask_pool(feats, masks.repeat_interleave(2, -1).repeat_interleave(2, -2)).shape \
+        == (1, 2, 2)
+
+
+def tiny_fcclip(tmp_path=None):
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/open_vocab/'
+                                   'fcclip_clip-rn50_lsj-50e_coco-panoptic.py'))
+    cfg.model.backbone = CLIPResNet(arch=((1, 1, 1, 1), 16, 32, 64))
+    cfg.model.panoptic_head.in_channels = [64, 128, 256, 512]
+    cfg.model.panoptic_head.num_queries = 10
+    cfg.model.panoptic_head.classifier.text_encoder = CLIPTextEncoder(arch=(32, 32, 4, 1))
+    cfg.model.panoptic_head.classifier.templates = 'none'
+    cfg.model.data_preprocessor.batch_augments = None
+    return MODELS.build(cfg.model).eval()
+
+
+def test_fcclip_predicts_with_the_ensemble_and_marks_seen_classes():
+    torch.manual_seed(0)
+    model = tiny_fcclip()
+    assert model.num_classes == 133 and model.seen_mask().all()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        logp, masks = model.inference_logits(x, [sample()])
+        assert logp.shape == (1, 10, 134)
+        assert torch.allclose(logp.exp().sum(-1), torch.ones(1, 10), atol=1e-4)
+        # the ensemble is what the model feeds the fusion
+        feats = model.backbone(x)
+        cls, m = model.panoptic_head(feats, [sample().metainfo])
+        emb = torch.nn.functional.normalize(model.backbone.embed(mask_pool(feats[-1], m[-1])),
+                                            dim=-1)
+        out = 100.0 * emb @ model.classifier.text_embeddings().t()
+        expect = geometric_ensemble(cls[-1], out, model.seen_mask())
+        assert torch.allclose(logp, expect, atol=1e-5)
+        model.set_vocabulary(['person, people', 'solar panel', 'sky', 'road'], num_things=2)
+        assert model.seen_mask().tolist() == [True, False, False, True]  # COCO has road
+        pred = model.predict(x, [sample()])[0].pred_panoptic_seg
+    assert all(0 <= s['label'] < 4 for s in pred.segments_info)
+
+
+def test_fcclip_checks_its_parts():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/open_vocab/'
+                                   'fcclip_clip-rn50_lsj-50e_coco-panoptic.py'))
+    cfg.model.backbone = CLIPResNet(arch=((1, 1, 1, 1), 16, 32, 64))
+    cfg.model.panoptic_head.in_channels = [64, 128, 256, 512]
+    cfg.model.panoptic_head.classifier.text_encoder = CLIPTextEncoder(arch=(16, 32, 4, 1))
+    with pytest.raises(ValueError, match='must be one CLIP model'):
+        MODELS.build(cfg.model)
+
+
+@pytest.mark.parametrize('dataset', ['ade20k', 'cityscapes', 'mapillary-vistas'])
+def test_zero_shot_configs_predict_with_their_vocabulary(dataset):
+    """The COCO-trained FC-CLIP (RN50 CLIP, random weights here) switched to
+    the zero-shot dataset's bundled vocabulary predicts in its label space."""
+    from mmpanoptic.models.classifiers import load_vocabulary
+
+    from ..test_configs import without_clip_weights
+    cfg = Config.fromfile(osp.join(
+        ROOT, f'configs/open_vocab/fcclip_clip-rn50_coco-panoptic_zero-shot_{dataset}.py'))
+    without_clip_weights(cfg.model, cfg.clip_checkpoint)
+    cfg.model.panoptic_head.classifier.templates = 'none'  # 14 templates: slow on CPU
+    cfg.model.data_preprocessor.batch_augments = None
+    model = MODELS.build(cfg.model).eval()
+    hook = [h for h in cfg.custom_hooks if h['type'] == 'TextVocabularyHook'][0]
+    vocab = load_vocabulary(hook['vocabularies']['test'])
+    assert cfg.test_dataloader.dataset.data_root.startswith('data/')
+    model.set_vocabulary(vocab.classes, vocab.num_things)
+    seen = model.seen_mask()
+    assert 0 < int(seen.sum()) < len(vocab.classes)  # shares some COCO classes, not all
+    with torch.no_grad():
+        pred = model.predict(torch.randn(1, 3, 64, 64), [sample()])[0].pred_panoptic_seg
+    assert all(0 <= s['label'] < len(vocab.classes) for s in pred.segments_info)

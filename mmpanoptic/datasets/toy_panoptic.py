@@ -66,10 +66,12 @@ def _stuff_texture(cat: int, h: int, w: int, rng: np.random.Generator) -> np.nda
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
-def _thing_mask(cat: int, h: int, w: int, rng: np.random.Generator) -> np.ndarray:
-    """A uint8 mask of one thing instance of a random size, place and angle."""
+def _thing_mask(cat: int, h: int, w: int, rng: np.random.Generator,
+                size_range: Tuple[float, float] = (0.10, 0.32)) -> np.ndarray:
+    """A uint8 mask of one thing instance of a random size (a fraction of the
+    image side in ``size_range``), place and angle."""
     mask = np.zeros((h, w), np.uint8)
-    size = rng.uniform(0.10, 0.32) * min(h, w)
+    size = rng.uniform(*size_range) * min(h, w)
     cx, cy = rng.uniform(0.1, 0.9) * w, rng.uniform(0.1, 0.9) * h
     angle = rng.uniform(0, 180)
     if cat == 1:  # ellipse

@@ -17,10 +17,11 @@ import cv2
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.dataset import Compose, pseudo_collate
+from mmengine.dataset import pseudo_collate
 from mmengine.runner import load_checkpoint
 from mmengine.utils import ProgressBar
 
+from mmpanoptic.apis import inference_pipeline
 from mmpanoptic.registry import MODELS
 from mmpanoptic.utils import register_all_modules
 from mmpanoptic.visualization.panoptic import draw_panoptic
@@ -47,17 +48,6 @@ def read_frames(path):
     cap.release()
 
 
-def test_pipeline(cfg):
-    """The config's test pipeline on in-memory frames, without annotations."""
-    steps = []
-    for step in cfg.test_dataloader.dataset.pipeline:
-        if step['type'] == 'LoadImageFromFile':
-            steps.append(dict(type='mmdet.LoadImageFromNDArray'))
-        elif step['type'] != 'LoadPanopticAnnotations':
-            steps.append(step)
-    return Compose(steps)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('input')
@@ -77,7 +67,7 @@ def main(argv=None):
     meta = ckpt.get('meta', {}).get('dataset_meta')
     if not meta:
         raise SystemExit(f'error: {args.checkpoint} has no dataset_meta (class names)')
-    pipeline = test_pipeline(cfg)
+    pipeline = inference_pipeline(cfg)
     video_out = args.out.lower().endswith(('.mp4', '.avi'))
     if not video_out:
         os.makedirs(args.out, exist_ok=True)

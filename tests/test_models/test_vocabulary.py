@@ -13,7 +13,8 @@ from mmpanoptic.models.classifiers import (
 
 @pytest.mark.parametrize('name,total,things', [
     ('coco_panoptic', 133, 80), ('ade20k_150', 150, 100), ('cityscapes', 19, 8),
-    ('mapillary_vistas', 65, 37), ('pascal_context_59', 59, 0)])
+    ('mapillary_vistas', 65, 37), ('pascal_context_59', 59, 0), ('ade20k_847', 847, 0),
+    ('pascal_context_459', 459, 0)])
 def test_bundled_vocabularies_have_published_sizes(name, total, things):
     vocab = load_vocabulary(name)
     assert len(vocab.classes) == total and vocab.num_things == things
@@ -41,7 +42,12 @@ def test_bundled_vocabularies_agree_with_reference_lists():
     pc = load_vocabulary('pascal_context_59').classes
     same = [a == b for a, b in zip(pc, get_classes('pcontext'))]
     assert sum(same) == 58  # label order equal; 'diningtable' is mmseg's 'table'
-    assert set(list_vocabularies()) >= {'coco_panoptic', 'ade20k_150', 'cityscapes',
+    # the large sets contain the small ones (first synonyms)
+    a847 = {s.strip() for c in load_vocabulary('ade20k_847').classes for s in c.split(',')}
+    assert sum(c.split(',')[0].strip() in a847 for c in ade.classes) >= 145
+    pc459 = set(load_vocabulary('pascal_context_459').classes)
+    assert len(set(pc) & pc459) == 58  # all of PC-59 but 'diningtable' ('table' in 459)
+    assert set(list_vocabularies()) >= {'ade20k_847', 'pascal_context_459', 'coco_panoptic', 'ade20k_150', 'cityscapes',
                                         'mapillary_vistas', 'pascal_context_59'}
 
 

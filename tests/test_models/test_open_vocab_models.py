@@ -165,3 +165,10 @@ def test_zero_shot_configs_predict_with_their_vocabulary(dataset):
     with torch.no_grad():
         pred = model.predict(torch.randn(1, 3, 64, 64), [sample()])[0].pred_panoptic_seg
     assert all(0 <= s['label'] < len(vocab.classes) for s in pred.segments_info)
+
+
+def test_fcclip_stores_each_weight_once():
+    model = tiny_fcclip()
+    keys = list(model.state_dict())
+    assert not any(k.startswith('classifier.') for k in keys)
+    assert any(k.startswith('panoptic_head.cls_embed.text_encoder.') for k in keys)

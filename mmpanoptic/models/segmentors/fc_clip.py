@@ -67,14 +67,19 @@ class FCCLIP(Mask2Former):
             raise TypeError('FCCLIP needs panoptic_head.classifier=dict(type='
                             '"TextEmbeddingClassifier", text_encoder=dict(type='
                             '"CLIPTextEncoder", ...))')
-        self.classifier = layers[0]
-        text_dim = int(self.classifier.text_encoder.embed_dim)
+        text_dim = int(layers[0].text_encoder.embed_dim)
         if text_dim != self.backbone.embed_dim:
             raise ValueError(f'the CLIP image tower embeds in {self.backbone.embed_dim} dims, '
                              f'the text encoder in {text_dim}: they must be one CLIP model')
         self.alpha, self.beta = float(alpha), float(beta)
         self.clip_logit_scale = float(clip_logit_scale)
         self.seen_names = _first_synonyms(self.classifier.vocabulary)
+
+    @property
+    def classifier(self):
+        """The head's text classifier (a property: registering it again as a
+        sub-module would store its weights twice in checkpoints)."""
+        return self.panoptic_head.cls_embed
 
     def seen_mask(self) -> Tensor:
         """(C,) bool: classes of the current vocabulary seen in training."""

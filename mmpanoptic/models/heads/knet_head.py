@@ -100,12 +100,11 @@ class KNetKernelHead(BaseModule):
         ])
         self.cls_heads = nn.ModuleList()
         shared_encoder = None
-        for _ in range(num_stages):
+        for _ in range(num_stages):  # layers created in order (same initialization)
+            first, norm = nn.Linear(feat_channels, feat_channels), nn.LayerNorm(feat_channels)
             last = build_class_layer(classifier, feat_channels, num_classes, shared_encoder)
             shared_encoder = getattr(last, 'text_encoder', None)
-            self.cls_heads.append(nn.Sequential(
-                nn.Linear(feat_channels, feat_channels), nn.LayerNorm(feat_channels),
-                nn.ReLU(inplace=True), last))
+            self.cls_heads.append(nn.Sequential(first, norm, nn.ReLU(inplace=True), last))
 
     def init_weights(self) -> None:
         super().init_weights()

@@ -172,3 +172,15 @@ def test_fcclip_stores_each_weight_once():
     keys = list(model.state_dict())
     assert not any(k.startswith('classifier.') for k in keys)
     assert any(k.startswith('panoptic_head.cls_embed.text_encoder.') for k in keys)
+
+
+def test_knet_stores_its_shared_text_encoder_once():
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/knet/knet-s3_r18_fpn_toy.py'))
+    cfg.model.panoptic_head.classifier = dict(
+        type='TextEmbeddingClassifier', text_encoder=CLIPTextEncoder(arch=(16, 32, 4, 1)),
+        vocabulary=TOY_NAMES)
+    model = MODELS.build(cfg.model)
+    keys = [k for k in model.state_dict() if '.text_encoder.' in k]
+    assert keys and all(k.startswith('panoptic_head.cls_heads.0.') for k in keys)
+    encoders = {id(c.text_encoder) for c in model.text_classifiers()}
+    assert len(model.text_classifiers()) == 3 and len(encoders) == 1

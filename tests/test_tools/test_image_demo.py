@@ -70,6 +70,8 @@ def test_image_demo_with_classes_from_the_command_line(checkpoint, tmp_path):
     assert record['classes'] == ['red box', 'solar panel', 'road', 'sky']
     for s in record['segments']:
         assert s['isthing'] == (s['category'] in ('red box', 'solar panel'))
+    with pytest.raises(AssertionError, match='checkpoint not found: nope.pth'):
+        run_tool('tools/demo/image_demo.py', img, CONFIG, 'nope.pth', '--out', out)
     with pytest.raises(AssertionError, match='--things needs --classes'):
         run_tool('tools/demo/image_demo.py', img, CONFIG, ckpt, '--out', out,
                  '--things', 'car')

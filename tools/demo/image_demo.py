@@ -50,6 +50,9 @@ def main(argv=None):
     if args.things and not args.classes:
         raise SystemExit('error: --things needs --classes')
 
+    for path, what in ((args.config, 'config'), (args.checkpoint, 'checkpoint')):
+        if not osp.isfile(path):
+            raise SystemExit(f'error: {what} not found: {path}')
     files = list_images(args.input)
     to_folder = len(files) > 1 or osp.isdir(args.input) or not osp.splitext(args.out)[1]
     if to_folder:

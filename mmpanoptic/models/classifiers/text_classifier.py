@@ -44,6 +44,9 @@ class TextEmbeddingClassifier(nn.Module):
             (``'none'``, ``'photo'``, ``'vild'``, ``'imagenet'``, see
             :func:`get_templates`); embeddings averaged.
         init_temperature: initial temperature (logit scale = 1 / T, learned).
+        own_text_encoder: register the encoder as a sub-module (in
+            ``state_dict``); ``False`` for an encoder owned by another
+            classifier (K-Net's stages share one), so it is stored once.
 
     It replaces a query head's ``nn.Linear(C_in, C + 1)`` class layer
     (``Mask2FormerQueryHead(classifier=...)``).
@@ -52,10 +55,14 @@ class TextEmbeddingClassifier(nn.Module):
     def __init__(self, *, in_channels: int, text_encoder: Union[dict, nn.Module],
                  vocabulary: Union[str, Sequence[ClassName]],
                  templates: Union[str, Sequence[str]] = 'none',
-                 init_temperature: float = 0.07) -> None:
+                 init_temperature: float = 0.07, own_text_encoder: bool = True) -> None:
         super().__init__()
-        self.text_encoder = MODELS.build(text_encoder) if isinstance(text_encoder, dict) \
+        encoder = MODELS.build(text_encoder) if isinstance(text_encoder, dict) \
             else text_encoder
+        if own_text_encoder:
+            self.text_encoder = encoder
+        else:  # a plain attribute: not in this module's state_dict / children
+            self.__dict__['text_encoder'] = encoder
         for p in self.text_encoder.parameters() if isinstance(self.text_encoder,
                                                                 nn.Module) else ():
             p.requires_grad_(False)  # a frozen, pretrained text space
@@ -115,8 +122,8 @@ def build_class_layer(classifier: Optional[dict], in_channels: int, num_classes:
     if classifier is None:
         return nn.Linear(in_channels, num_classes + 1)
     cfg = dict(classifier, in_channels=in_channels)
-    if text_encoder is not None:
-        cfg['text_encoder'] = text_encoder
+    if text_encoder is not None:  # shared: stored by its owner only
+        cfg.update(text_encoder=text_encoder, own_text_encoder=False)
     layer = MODELS.build(cfg)
     if getattr(layer, 'num_classes', num_classes) != num_classes:
         raise ValueError(f'the classifier has {layer.num_classes} classes, the model '

@@ -14,20 +14,14 @@ test_pipeline = [
     dict(type='PackPanopticInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
-test_dataloader = dict(
-    _delete_=True,
-    batch_size=1,
-    num_workers=2,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='ADE20KPanopticDataset',
-        data_root=data_root,
-        ann_file='ade20k_panoptic_val.json',
-        data_prefix=dict(img='images/validation/', seg='ade20k_panoptic_val/'),
-        test_mode=True,
-        pipeline=test_pipeline))
-test_evaluator = dict(type='PanopticQualityMetric')
+# Loader settings (batch 1, sampler, metric) are the COCO config's; only the
+# data changes.
+test_dataloader = dict(dataset=dict(
+    type='ADE20KPanopticDataset',
+    data_root=data_root,
+    ann_file='ade20k_panoptic_val.json',
+    data_prefix=dict(img='images/validation/', seg='ade20k_panoptic_val/'),
+    pipeline=test_pipeline))
 # ADE20K's names with their synonyms ("sofa, couch, lounge"), in label order.
 custom_hooks = [
     dict(type='TextVocabularyHook', vocabularies=dict(test='ade20k_150')),

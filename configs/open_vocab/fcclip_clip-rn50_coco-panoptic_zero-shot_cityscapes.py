@@ -14,20 +14,14 @@ test_pipeline = [
     dict(type='PackPanopticInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
-test_dataloader = dict(
-    _delete_=True,
-    batch_size=1,
-    num_workers=2,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type='CityscapesPanopticDataset',
-        data_root=data_root,
-        ann_file='gtFine/cityscapes_panoptic_val.json',
-        data_prefix=dict(img='leftImg8bit/val/', seg='gtFine/cityscapes_panoptic_val/'),
-        test_mode=True,
-        pipeline=test_pipeline))
-test_evaluator = dict(type='PanopticQualityMetric')
+# Loader settings (batch 1, sampler, metric) are the COCO config's; only the
+# data changes.
+test_dataloader = dict(dataset=dict(
+    type='CityscapesPanopticDataset',
+    data_root=data_root,
+    ann_file='gtFine/cityscapes_panoptic_val.json',
+    data_prefix=dict(img='leftImg8bit/val/', seg='gtFine/cityscapes_panoptic_val/'),
+    pipeline=test_pipeline))
 # Cityscapes' 19 names, checked against the dataset's label order.
 custom_hooks = [
     dict(type='TextVocabularyHook', vocabularies=dict(test='cityscapes')),

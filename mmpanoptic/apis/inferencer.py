@@ -51,8 +51,9 @@ class PanopticInferencer:
             call.
 
     Each result is a dict: ``ids`` (H, W) int64 segment ids (0 = VOID) at the
-    image's size and ``segments_info`` (``id``, ``label``, ``category``,
-    ``isthing``, ``area``, ``score`` when the model gives one).
+    image's size, ``segments_info`` (the model's ``id``, ``label``,
+    ``isthing``, ``area``, ``score`` when it gives one, plus the class name
+    ``category``) and the RGB ``image``.
 
     >>> # inferencer = PanopticInferencer('configs/open_vocab/....py', 'ckpt.pth',
     >>> #                                 classes='road,sky,car,solar panel',
@@ -110,14 +111,9 @@ class PanopticInferencer:
             sample = self.model.test_step(pseudo_collate([packed]))[0]
             pred = sample.pred_panoptic_seg
             ids = pred.sem_seg[0].cpu().numpy().astype(np.int64)
-            areas = np.bincount(ids.ravel())
-            segments = []
-            for s in pred.segments_info:
-                s = dict(s)
-                s['category'] = self.classes[s['label']]
-                s['isthing'] = s['label'] < self.num_things
-                s['area'] = int(areas[s['id']]) if s['id'] < len(areas) else 0
-                segments.append(s)
+            # the fusions give id, label, isthing, area (and score): add the name
+            segments = [dict(s, category=self.classes[s['label']])
+                        for s in pred.segments_info]
             results.append(dict(ids=ids, segments_info=segments, image=rgb))
         return results
 

@@ -20,17 +20,19 @@ Written in COCO panoptic layout like :mod:`toy_panoptic`; the training JSON
 lists only the base classes, the validation JSON all classes, so the
 datasets' own class lists are the two vocabularies.
 """
-import json
-import os
-import os.path as osp
 from typing import Dict, List, Tuple
 
-import cv2
 import numpy as np
 
-from mmpanoptic.structures import id2rgb, mask_bbox
+from mmpanoptic.structures import mask_bbox
 
-from .toy_panoptic import TOY_CATEGORIES, _thing_mask, _unique_ids, render_stuff
+from .toy_panoptic import (
+    TOY_CATEGORIES,
+    _thing_mask,
+    _unique_ids,
+    render_stuff,
+    write_panoptic_split,
+)
 
 COLORS = {'red': (205, 40, 40), 'blue': (40, 60, 215), 'yellow': (225, 205, 35),
           'purple': (150, 50, 185)}
@@ -110,36 +112,18 @@ def make_toy_open_vocab(out_dir: str, num_train: int = 2000, num_val: int = 100,
                         progress: bool = True) -> Dict[str, str]:
     """Write ``train2017`` (base classes only) and ``val2017`` (all classes)
     to ``out_dir``; returns ``{split: ann_file}``."""
-    from mmengine.utils import ProgressBar
-
     base = [c for c in THING_CATEGORIES if c['name'] not in NOVEL]
     splits = {'train2017': (num_train, base), 'val2017': (num_val, THING_CATEGORIES)}
     written = {}
     for split_idx, (split, (n, allowed)) in enumerate(splits.items()):
-        img_dir = osp.join(out_dir, split)
-        seg_dir = osp.join(out_dir, 'annotations', f'panoptic_{split}')
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(seg_dir, exist_ok=True)
-        images, annotations = [], []
-        bar = ProgressBar(n) if progress and n else None
-        for k in range(n):
-            img, ids, info = render_open_vocab_scene(
-                seed * 1_000_003 + split_idx * 100_003 + k, allowed, height, width)
-            name = f'{k + 1:012d}.png'
-            cv2.imwrite(osp.join(img_dir, name), img[..., ::-1])
-            cv2.imwrite(osp.join(seg_dir, name), id2rgb(ids)[..., ::-1])
-            images.append(dict(id=k + 1, file_name=name, height=height, width=width))
-            annotations.append(dict(image_id=k + 1, file_name=name, segments_info=info))
-            if bar is not None:
-                bar.update()
-        if bar is not None:
-            print()
+        def render(k, split_idx=split_idx, allowed=allowed):
+            return render_open_vocab_scene(seed * 1_000_003 + split_idx * 100_003 + k,
+                                           allowed, height, width)
+
         categories = [{k: v for k, v in c.items() if k != 'pattern'}
                       for c in allowed + STUFF_CATEGORIES]
-        ann_file = osp.join(out_dir, 'annotations', f'panoptic_{split}.json')
-        with open(ann_file, 'w') as f:
-            json.dump(dict(info=dict(description='mmpanoptic open-vocabulary toy', seed=seed,
-                                     novel=list(NOVEL)),
-                           images=images, annotations=annotations, categories=categories), f)
-        written[split] = ann_file
+        written[split] = write_panoptic_split(
+            out_dir, split, render, n, categories,
+            dict(description='mmpanoptic open-vocabulary toy', seed=seed, novel=list(NOVEL)),
+            progress)
     return written

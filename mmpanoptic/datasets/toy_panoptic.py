@@ -23,7 +23,7 @@ Generation is deterministic: image ``k`` of a split depends only on
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Sequence, Tuple
+from typing import Callable, Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -185,43 +185,50 @@ def render_scene(seed: int, height: int = 128, width: int = 128,
     return image, ids, info
 
 
+def write_panoptic_split(out_dir: str, split: str, render: Callable[[int], tuple], n: int,
+                         categories: List[Dict], info: Dict, progress: bool = True) -> str:
+    """Write ``n`` scenes ``render(k) -> (RGB image, id map, segments_info)``
+    as one COCO panoptic split (``OUT/{split}/``, ``OUT/annotations/
+    panoptic_{split}.json`` and its PNG folder); returns the JSON path."""
+    from mmengine.utils import ProgressBar
+
+    img_dir = osp.join(out_dir, split)
+    seg_dir = osp.join(out_dir, 'annotations', f'panoptic_{split}')
+    os.makedirs(img_dir, exist_ok=True)
+    os.makedirs(seg_dir, exist_ok=True)
+    images, annotations = [], []
+    bar = ProgressBar(n) if progress and n else None
+    for k in range(n):
+        img, ids, segments = render(k)
+        name = f'{k + 1:012d}.png'
+        cv2.imwrite(osp.join(img_dir, name), img[..., ::-1])
+        cv2.imwrite(osp.join(seg_dir, name), id2rgb(ids)[..., ::-1])
+        images.append(dict(id=k + 1, file_name=name, height=img.shape[0], width=img.shape[1]))
+        annotations.append(dict(image_id=k + 1, file_name=name, segments_info=segments))
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        print()
+    ann_file = osp.join(out_dir, 'annotations', f'panoptic_{split}.json')
+    with open(ann_file, 'w') as f:
+        json.dump(dict(info=info, images=images, annotations=annotations,
+                       categories=categories), f)
+    return ann_file
+
+
 def make_toy_panoptic(out_dir: str, num_train: int = 200, num_val: int = 50,
                       height: int = 128, width: int = 128, seed: int = 0,
                       splits: Sequence[str] = ('train2017', 'val2017'),
                       progress: bool = True) -> Dict[str, str]:
     """Write the toy dataset to ``out_dir``; returns ``{split: ann_file}``."""
-    from mmengine.utils import ProgressBar
-
     counts = dict(zip(splits, (num_train, num_val)))
     written = {}
     for split_idx, split in enumerate(splits):
-        n = counts[split]
-        img_dir = osp.join(out_dir, split)
-        seg_dir = osp.join(out_dir, 'annotations', f'panoptic_{split}')
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(seg_dir, exist_ok=True)
-        images, annotations = [], []
-        bar = ProgressBar(n) if progress and n else None
-        for k in range(n):
-            image_id = k + 1
-            img, ids, info = render_scene(
-                seed=seed * 1_000_003 + split_idx * 100_003 + k,
-                height=height, width=width)
-            name = f'{image_id:012d}'
-            cv2.imwrite(osp.join(img_dir, name + '.png'), img[..., ::-1])
-            cv2.imwrite(osp.join(seg_dir, name + '.png'), id2rgb(ids)[..., ::-1])
-            images.append(dict(id=image_id, file_name=name + '.png',
-                               height=height, width=width))
-            annotations.append(dict(image_id=image_id, file_name=name + '.png',
-                                    segments_info=info))
-            if bar is not None:
-                bar.update()
-        if bar is not None:
-            print()
-        ann_file = osp.join(out_dir, 'annotations', f'panoptic_{split}.json')
-        with open(ann_file, 'w') as f:
-            json.dump(dict(info=dict(description='mmpanoptic toy panoptic', seed=seed),
-                           images=images, annotations=annotations,
-                           categories=TOY_CATEGORIES), f)
-        written[split] = ann_file
+        def render(k, split_idx=split_idx):
+            return render_scene(seed=seed * 1_000_003 + split_idx * 100_003 + k,
+                                height=height, width=width)
+
+        written[split] = write_panoptic_split(
+            out_dir, split, render, counts[split], TOY_CATEGORIES,
+            dict(description='mmpanoptic toy panoptic', seed=seed), progress)
     return written

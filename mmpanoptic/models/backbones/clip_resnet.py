@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
-from ..classifiers.text_encoders import load_state_dict_file
+from ..classifiers.text_encoders import load_clip_part
 
 # (blocks per stage, width, output embed dim, attention-pool input resolution)
 CLIP_RESNET_ARCHS: Dict[str, tuple] = {
@@ -131,18 +131,8 @@ class CLIPResNet(nn.Module):
             self.train(False)  # BN statistics fixed from the start
 
     def load_clip_checkpoint(self, path: str, prefix: str = 'visual.') -> None:
-        state = load_state_dict_file(path)
-        own = self.state_dict()
-        found = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-        missing = [k for k in own if k not in found]
-        if missing:
-            raise KeyError(f'{path}: no CLIP ResNet under prefix {prefix!r}; missing '
-                           f'{missing[:5]}{" ..." if len(missing) > 5 else ""}')
-        for k, v in own.items():
-            if found[k].shape != v.shape:
-                raise ValueError(f'{path}: {prefix}{k} has shape {tuple(found[k].shape)}, '
-                                 f'expected {tuple(v.shape)}: wrong model_name?')
-        self.load_state_dict({k: found[k] for k in own})
+        """Load the image tower's weights from a whole-CLIP checkpoint."""
+        load_clip_part(self, path, prefix, 'CLIP ResNet')
 
     def train(self, mode: bool = True) -> 'CLIPResNet':
         return super().train(False if self.frozen else mode)

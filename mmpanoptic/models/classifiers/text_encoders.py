@@ -211,18 +211,7 @@ class CLIPTextEncoder(nn.Module):
 
     def load_clip_checkpoint(self, path: str, prefix: str = '') -> None:
         """Load the text tower's weights from a whole-CLIP checkpoint."""
-        state = load_state_dict_file(path)
-        own = self.state_dict()
-        found = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-        missing = [k for k in own if k not in found]
-        if missing:
-            raise KeyError(f'{path}: no CLIP text tower under prefix {prefix!r}; missing '
-                           f'{missing[:5]}{" ..." if len(missing) > 5 else ""}')
-        for k, v in own.items():
-            if found[k].shape != v.shape:
-                raise ValueError(f'{path}: {prefix}{k} has shape {tuple(found[k].shape)}, the '
-                                 f'architecture expects {tuple(v.shape)}: wrong model_name?')
-        self.load_state_dict({k: found[k] for k in own})
+        load_clip_part(self, path, prefix, 'CLIP text tower')
 
     def train(self, mode: bool = True) -> 'CLIPTextEncoder':
         return super().train(False)  # frozen
@@ -248,6 +237,24 @@ class CLIPTextEncoder(nn.Module):
         return F.normalize(emb, dim=-1) if self.normalize else emb
 
 
+def load_clip_part(module: nn.Module, path: str, prefix: str, what: str) -> None:
+    """Load ``module`` (every one of its keys) from the keys of a whole-CLIP
+    checkpoint that start with ``prefix``; missing keys and shape mismatches
+    are errors naming the file and the key."""
+    state = load_state_dict_file(path)
+    own = module.state_dict()
+    found = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
+    missing = [k for k in own if k not in found]
+    if missing:
+        raise KeyError(f'{path}: no {what} under prefix {prefix!r}; missing '
+                       f'{missing[:5]}{" ..." if len(missing) > 5 else ""}')
+    for k, v in own.items():
+        if found[k].shape != v.shape:
+            raise ValueError(f'{path}: {prefix}{k} has shape {tuple(found[k].shape)}, the '
+                             f'architecture expects {tuple(v.shape)}: wrong model_name?')
+    module.load_state_dict({k: found[k] for k in own})
+
+
 def load_state_dict_file(path: str) -> Dict[str, Tensor]:
     """A flat tensor dict from a checkpoint file (safetensors or torch pickle,
     loaded with ``weights_only=True``), unwrapping ``state_dict`` / ``model``."""
@@ -269,4 +276,4 @@ def load_state_dict_file(path: str) -> Dict[str, Tensor]:
 
 
 __all__: List[str] = ['SentenceTransformerTextEncoder', 'CLIPTextEncoder', 'clip_tokenize',
-                      'CLIP_TEXT_ARCHS', 'load_state_dict_file']
+                      'CLIP_TEXT_ARCHS', 'load_clip_part', 'load_state_dict_file']

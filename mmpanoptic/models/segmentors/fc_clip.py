@@ -12,7 +12,7 @@ from ..fusion.open_vocab_ensemble import geometric_ensemble, mask_pool
 from .mask_classification import ConfigOrModule, Mask2Former
 
 
-def _first_synonyms(vocabulary) -> set:
+def _synonym_set(vocabulary) -> set:
     return {s.strip().lower() for synonyms in vocabulary for s in synonyms}
 
 
@@ -73,7 +73,7 @@ class FCCLIP(Mask2Former):
                              f'the text encoder in {text_dim}: they must be one CLIP model')
         self.alpha, self.beta = float(alpha), float(beta)
         self.clip_logit_scale = float(clip_logit_scale)
-        self.seen_names = _first_synonyms(self.classifier.vocabulary)
+        self.seen_names = _synonym_set(self.classifier.vocabulary)
 
     @property
     def classifier(self):
@@ -83,7 +83,7 @@ class FCCLIP(Mask2Former):
 
     def seen_mask(self) -> Tensor:
         """(C,) bool: classes of the current vocabulary seen in training."""
-        return torch.tensor([bool(_first_synonyms([c]) & self.seen_names)
+        return torch.tensor([bool(_synonym_set([c]) & self.seen_names)
                              for c in self.classifier.vocabulary])
 
     def inference_logits(self, batch_inputs: Tensor,

@@ -4,13 +4,14 @@
 # Data: docs/dataset_prepare.md.  Built from the R50 recipe and _base_ pieces.
 _base_ = './mask2former/mask2former_r50_lsj-50e_coco-panoptic.py'
 pretrained = 'https://github.com/SwinTransformer/storage/releases/download/v1.0.0/swin_large_patch4_window12_384_22k.pth'  # noqa
+depths = [2, 2, 18, 2]
 model = dict(
     backbone=dict(
         _delete_=True,
         type='mmdet.SwinTransformer',
         pretrain_img_size=384,
         embed_dims=192,
-        depths=[2, 2, 18, 2],
+        depths=depths,
         num_heads=[6, 12, 24, 48],
         window_size=12,
         mlp_ratio=4,
@@ -21,7 +22,19 @@ model = dict(
         init_cfg=dict(type='Pretrained', checkpoint=pretrained)),
     panoptic_head=dict(num_queries=200, in_channels=[192, 384, 768, 1536]))
 
+# Swin's norms and position tables: backbone learning rate, no weight decay.
+backbone_norm = dict(lr_mult=0.1, decay_mult=0.0)
+swin_keys = {'backbone.patch_embed.norm': backbone_norm, 'backbone.norm': backbone_norm,
+             'absolute_pos_embed': backbone_norm, 'relative_position_bias_table': backbone_norm}
+swin_keys.update({f'backbone.stages.{stage}.blocks.{block}.norm': backbone_norm
+                  for stage, blocks in enumerate(depths) for block in range(blocks)})
+swin_keys.update({f'backbone.stages.{stage}.downsample.norm': backbone_norm
+                  for stage in range(len(depths) - 1)})
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=swin_keys))
+
 train_dataloader = dict(batch_size=1, num_workers=1)  # 16 GPUs x 1 image
 max_iters = 737500
 param_scheduler = dict(end=max_iters, milestones=[655556, 710184])
-train_cfg = dict(max_iters=max_iters)
+# Evaluate every 5000 iterations and once more at the end (as the base schedule).
+train_cfg = dict(max_iters=max_iters,
+                 dynamic_intervals=[(max_iters // 5000 * 5000 + 1, max_iters)])

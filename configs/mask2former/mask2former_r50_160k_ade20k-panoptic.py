@@ -20,7 +20,9 @@ train_dataloader = dict(batch_size=2)  # 8 GPUs x 2
 max_iters = 160000
 param_scheduler = dict(_delete_=True, type='PolyLR', eta_min=0, power=0.9, begin=0,
                        end=max_iters, by_epoch=False)
-train_cfg = dict(max_iters=max_iters)
+# Evaluate every 5000 iterations and once more at the end (as the base schedule).
+train_cfg = dict(max_iters=max_iters,
+                 dynamic_intervals=[(max_iters // 5000 * 5000 + 1, max_iters)])
 
 # Iteration-based: checkpoints every 5000 iterations, logs by iteration.
 default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, save_last=True,

@@ -25,7 +25,12 @@ model = dict(
 
 # 64 GPUs x 1 image, 300 epochs, AdamW 6e-5 / 0.01 with a 1500-step warm-up.
 max_epochs = 300
-optim_wrapper = dict(optimizer=dict(lr=6e-5, weight_decay=0.01))
+# No weight decay on any norm, position table or query embedding.
+no_decay = dict(lr_mult=1.0, decay_mult=0.0)
+optim_wrapper = dict(
+    optimizer=dict(lr=6e-5, weight_decay=0.01),
+    paramwise_cfg=dict(custom_keys={'norm': no_decay, 'absolute_pos_embed': no_decay,
+                                    'relative_position_bias_table': no_decay}))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6, by_epoch=False, begin=0, end=1500),
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[250],

@@ -9,7 +9,7 @@ train_pipeline = [
     dict(type='PackPanopticInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-train_cfg = dict(max_epochs=36)
+train_cfg = dict(max_epochs=36, val_interval=3)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
     dict(type='MultiStepLR', begin=0, end=36, by_epoch=True, milestones=[24, 33], gamma=0.1),

@@ -70,7 +70,8 @@ class CocoPanopticDataset(BaseDataset):
         data_root: prefix joined to relative paths.
         data_prefix: ``dict(img=IMAGE_DIR, seg=PANOPTIC_PNG_DIR)``.
         filter_cfg: ``dict(filter_empty_gt=True, min_size=0)`` drops training
-            images without any non-crowd thing or smaller than ``min_size``.
+            images without any thing segment (crowd ones count, as in
+            mmdet) or smaller than ``min_size``.
         check_files: check at start-up that every image and PNG exists.
         pipeline, test_mode, lazy_init, serialize_data, indices,
         max_refetch, metainfo: as in :class:`mmengine.dataset.BaseDataset`.
@@ -202,8 +203,8 @@ class CocoPanopticDataset(BaseDataset):
         for info in self.data_list:
             if min(info['width'], info['height']) < min_size:
                 continue
-            if empty and not any(s['isthing'] and not s['iscrowd']
-                                 for s in info['segments_info']):
+            # mmdet's rule: any thing segment counts, crowd ones too.
+            if empty and not any(s['isthing'] for s in info['segments_info']):
                 continue
             kept.append(info)
         return kept

@@ -14,6 +14,7 @@ import re
 from collections import OrderedDict
 from typing import Dict, Optional, Sequence
 
+import torch
 from mmdet.models.backbones.swin import swin_converter
 from torch import Tensor
 
@@ -144,8 +145,14 @@ def convert_mask2former_d2(state_dict: Dict[str, Tensor],
             continue  # the data preprocessor / MaskSetCriterion hold these
         else:
             raise ConversionError(f'unknown Mask2Former key: {key}')
+    # detectron2's FrozenBatchNorm2d has no ``num_batches_tracked``; our BN
+    # layers do (unused in eval), so a strict load needs them.
+    for key in [k for k in out if k.startswith('backbone.') and k.endswith('.running_mean')]:
+        out.setdefault(key[:-len('running_mean')] + 'num_batches_tracked',
+                       torch.tensor(0, dtype=torch.long))
     if swin:
         for key, value in swin_converter(swin).items():
+            key = key[len('backbone.'):] if key.startswith('backbone.') else key
             out['backbone.' + key] = value
     if class_order is not None:
         for name in (f'{OUR_HEAD}cls_embed.weight', f'{OUR_HEAD}cls_embed.bias'):

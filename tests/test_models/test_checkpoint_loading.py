@@ -118,7 +118,8 @@ def d2_pixel_decoder_and_backbone(ours, rng):
                    e + 'linear2.weight': rng(64, 256), e + 'linear2.bias': rng(64),
                    e + 'norm1.weight': rng(64), e + 'norm1.bias': rng(64),
                    e + 'norm2.weight': rng(64), e + 'norm2.bias': rng(64)})
-    sd.update({pd + 'adapter_1.weight': rng(64, 64, 1, 1), pd + 'adapter_1.norm.weight': rng(64),
+    sd.update({pd + 'adapter_1.weight': rng(
+                   *ref['panoptic_head.pixel_decoder.lateral_convs.0.conv.weight'].shape), pd + 'adapter_1.norm.weight': rng(64),
                pd + 'adapter_1.norm.bias': rng(64), pd + 'layer_1.weight': rng(64, 64, 3, 3),
                pd + 'layer_1.norm.weight': rng(64), pd + 'layer_1.norm.bias': rng(64),
                pd + 'mask_features.weight': rng(64, 64, 1, 1), pd + 'mask_features.bias': rng(64)})
@@ -153,11 +154,11 @@ def test_detectron2_checkpoint_converts_and_loads_strictly():
     d2['pixel_mean'] = torch.zeros(3, 1, 1)
     converted = convert_mask2former_d2(d2)
     state = ours.state_dict()
-    missing = [k for k in state if k not in converted and not k.endswith('num_batches_tracked')]
+    missing = [k for k in state if k not in converted]
     assert not missing
     for k, v in converted.items():
         assert state[k].shape == v.shape, k
-    ours.load_state_dict(converted, strict=False)
+    ours.load_state_dict(converted, strict=True)
     # The decoder layer computes what detectron2's layer computes:
     # cross-attention -> norm, self-attention -> norm, FFN -> norm (post-norm).
     layer = ours.panoptic_head.transformer_decoder.layers[0].eval()
@@ -207,3 +208,112 @@ def test_detectron2_conversion_class_order_and_unknown_keys():
     assert not convert_mask2former_d2({'criterion.empty_weight': w, 'pixel_std': w})
     with pytest.raises(ConversionError, match='unknown Mask2Former key: neck.x'):
         convert_mask2former_d2({'neck.x': w})
+
+
+def released_checkpoint(state, style):
+    """A checkpoint file laid out as mmdet's released ones (after
+    ``publish_model.py``): mmdet 2.x runs (``CLASSES``, ``PALETTE``, config
+    text, numpy seed) or mmengine runs (``dataset_meta``, ``cfg``, iteration)."""
+    import collections
+
+    import numpy as np
+    if style == 'mmdet2':
+        meta = dict(mmdet_version='2.25.0', mmcv_version='1.6.0', config='model = dict()',
+                    CLASSES=('person', 'bicycle'), PALETTE=[(220, 20, 60), (119, 11, 32)],
+                    env_info='sys.platform: linux', seed=np.int64(1234), exp_name='x.py',
+                    epoch=12, iter=87960, time='Sat Aug 21 10:11:53 2021',
+                    hook_msgs=dict(last_ckpt='work_dirs/x/epoch_12.pth'))
+    else:
+        meta = dict(cfg='model = dict()', seed=np.int32(0), experiment_name='x',
+                    time='20230118_125535', mmengine_version='0.4.0', epoch=50, iter=368750,
+                    dataset_meta=dict(classes=('person', 'wall-other-merged'),
+                                      thing_classes=('person', ), stuff_classes=('wall', ),
+                                      palette=[(220, 20, 60), (102, 102, 156)]))
+    return dict(meta=meta, state_dict=collections.OrderedDict(state))
+
+
+@pytest.mark.parametrize('style', ['mmdet2', 'mmengine'])
+def test_released_mmdet_checkpoint_file_loads_as_is(tmp_path, style):
+    """``load_from`` / ``tools/test.py`` read mmdet's released files on
+    torch >= 2.6 (``weights_only`` loading, nothing turned off), strictly."""
+    from mmengine.runner import load_checkpoint
+    torch.manual_seed(0)
+    ours, theirs = ours_and_mmdet('Mask2Former')
+    theirs.init_weights()
+    path = str(tmp_path / 'released.pth')
+    torch.save(released_checkpoint(theirs.state_dict(), style), path)
+    ckpt = load_checkpoint(ours, path, map_location='cpu', strict=True)
+    assert set(ckpt['meta']) >= {'epoch', 'iter'}
+    for key, value in theirs.state_dict().items():
+        assert torch.equal(ours.state_dict()[key], value), key
+
+
+def d2_swin_keys(embed, depths, heads, window, rng):
+    """Official Mask2Former ``D2SwinTransformer`` backbone keys (swin.py:
+    patch_embed.proj / norm, layers.i.blocks.j.{norm1, attn, norm2, mlp},
+    layers.i.downsample.{reduction, norm}, out norms norm0..norm3)."""
+    sd = {'backbone.patch_embed.proj.weight': rng(embed, 3, 4, 4),
+          'backbone.patch_embed.proj.bias': rng(embed),
+          'backbone.patch_embed.norm.weight': 1 + rng(embed),
+          'backbone.patch_embed.norm.bias': rng(embed)}
+    coords = torch.stack(torch.meshgrid(torch.arange(window), torch.arange(window),
+                                        indexing='ij')).flatten(1)
+    rel = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0) + window - 1
+    index = rel[..., 0] * (2 * window - 1) + rel[..., 1]
+    for i, (depth, head) in enumerate(zip(depths, heads)):
+        dim = embed * 2**i
+        for j in range(depth):
+            b = f'backbone.layers.{i}.blocks.{j}.'
+            sd.update({b + 'norm1.weight': 1 + rng(dim), b + 'norm1.bias': rng(dim),
+                       b + 'attn.relative_position_bias_table': rng((2 * window - 1)**2, head),
+                       b + 'attn.relative_position_index': index,
+                       b + 'attn.qkv.weight': rng(3 * dim, dim), b + 'attn.qkv.bias': rng(3 * dim),
+                       b + 'attn.proj.weight': rng(dim, dim), b + 'attn.proj.bias': rng(dim),
+                       b + 'norm2.weight': 1 + rng(dim), b + 'norm2.bias': rng(dim),
+                       b + 'mlp.fc1.weight': rng(4 * dim, dim), b + 'mlp.fc1.bias': rng(4 * dim),
+                       b + 'mlp.fc2.weight': rng(dim, 4 * dim), b + 'mlp.fc2.bias': rng(dim)})
+        if i < len(depths) - 1:
+            d = f'backbone.layers.{i}.downsample.'
+            sd.update({d + 'reduction.weight': rng(2 * dim, 4 * dim),
+                       d + 'norm.weight': 1 + rng(4 * dim), d + 'norm.bias': rng(4 * dim)})
+        sd[f'backbone.norm{i}.weight'] = 1 + rng(dim)
+        sd[f'backbone.norm{i}.bias'] = rng(dim)
+    return sd
+
+
+def test_detectron2_swin_checkpoint_converts_and_loads_strictly():
+    """The Swin path: official D2SwinTransformer names -> mmdet's Swin, strict;
+    the patch-merging reduction is reordered to mmdet's unfold order."""
+    gen = torch.Generator().manual_seed(0)
+
+    def rng(*shape):
+        return torch.randn(*shape, generator=gen) * 0.1
+
+    cfg = Config.fromfile(osp.join(ROOT, TOY['Mask2Former'])).model
+    embed, depths, heads, window = 32, [2, 2, 2, 2], [1, 2, 4, 8], 7
+    cfg.backbone = ConfigDict(type='mmdet.SwinTransformer', embed_dims=embed, depths=depths,
+                              num_heads=heads, window_size=window, out_indices=(0, 1, 2, 3),
+                              convert_weights=False)
+    cfg.panoptic_head.in_channels = [embed * 2**i for i in range(4)]
+    ours = MODELS.build(cfg)
+    d2 = d2_decoder_keys(6, 64, 256, 8, rng)
+    pixel = d2_pixel_decoder_and_backbone(ours, rng)
+    d2.update({k: v for k, v in pixel.items() if not k.startswith('backbone.')})
+    d2.update(d2_swin_keys(embed, depths, heads, window, rng))
+    converted = convert_mask2former_d2(d2)
+    state = ours.state_dict()
+    assert sorted(converted) == sorted(state)
+    for k, v in converted.items():
+        assert state[k].shape == v.shape, k
+    ours.load_state_dict(converted, strict=True)
+    # Same block weights under mmdet's names.
+    assert torch.equal(converted['backbone.stages.1.blocks.0.attn.w_msa.qkv.weight'],
+                       d2['backbone.layers.1.blocks.0.attn.qkv.weight'])
+    assert torch.equal(converted['backbone.stages.0.blocks.1.ffn.layers.0.0.weight'],
+                       d2['backbone.layers.0.blocks.1.mlp.fc1.weight'])
+    # Patch merging: detectron2 concatenates the 2x2 neighbours position-major
+    # as (0,0), (1,0), (0,1), (1,1); mmdet's nn.Unfold is channel-major with
+    # positions (0,0), (0,1), (1,0), (1,1).
+    w = d2['backbone.layers.0.downsample.reduction.weight'].view(64, 4, embed)
+    expect = w[:, [0, 2, 1, 3]].transpose(1, 2).reshape(64, 4 * embed)
+    assert torch.equal(converted['backbone.stages.0.downsample.reduction.weight'], expect)

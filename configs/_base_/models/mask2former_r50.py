@@ -80,6 +80,9 @@ model = dict(
         type='MaskClassificationFusion',
         object_mask_thr=0.8,
         iou_thr=0.8,
+        # Mask2Former (detectron2 and mmdet) drops a query's pixels whose own
+        # mask probability is below 0.5; MaskFormer does not.
+        filter_low_score=True,
         panoptic_on=True,
         semantic_on=False,
         instance_on=True,

@@ -84,7 +84,7 @@ model = dict(
     fusion=dict(
         type='HeuristicFusion',
         num_things=num_things_classes,
-        score_thr=0.6,  # detectron2's instances_score_thresh for COCO
+        score_thr=0.6,  # detectron2's instances_score_thresh (= test_cfg.rcnn.score_thr)
         overlap_thr=0.5,  # drop an instance more than half hidden by better ones
         stuff_area_limit=4096),  # 64x64 px: COCO's minimum stuff area
     train_cfg=dict(
@@ -115,6 +115,8 @@ model = dict(
         rpn=dict(
             nms_pre=1000, max_per_img=1000, nms=dict(type='nms', iou_threshold=0.7),
             min_bbox_size=0),
+        # mmdet's Panoptic FPN: boxes above 0.6 after class-agnostic NMS go to
+        # the merge (an object is one instance, whatever its class).
         rcnn=dict(
-            score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5),
+            score_thr=0.6, nms=dict(type='nms', iou_threshold=0.5, class_agnostic=True),
             max_per_img=100, mask_thr_binary=0.5)))

@@ -67,7 +67,9 @@ def heuristic_merge(masks: Tensor,
     segments: List[Dict] = []
 
     keep = scores >= score_thr
-    order = torch.argsort(scores[keep], descending=True)
+    # argsort of the negated scores, as mmdet's HeuristicFusionHead: ties keep
+    # the same order as there.
+    order = torch.argsort(-scores[keep])
     masks_k, labels_k, scores_k = masks[keep][order].bool(
     ), labels[keep][order], scores[keep][order]
     areas = masks_k.flatten(1).sum(1).tolist() if len(masks_k) else []

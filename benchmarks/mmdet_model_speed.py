@@ -1,0 +1,240 @@
+"""Our Mask2Former and Panoptic FPN against mmdet's: same config, same weights, same input.
+
+    python benchmarks/mmdet_model_speed.py [--models mask2former_r50 panoptic-fpn_r50_1x]
+        [--repeat 3] [--train-size 512] [--device cpu|cuda] [--json out.json]
+
+For each pair in ``mmpanoptic.testing.reference.PAIRS`` both models are built
+from their own config files (mmdet's from the installed package), mmdet's
+state dict is loaded strictly into ours, and both run
+
+- ``predict``: ``test_step`` on one 480x640 image resized by the test
+  pipeline to 800x1066 (preprocessing, network, fusion), best of ``--repeat``;
+- ``train``: one training step (``loss`` + backward) on 2 images of
+  ``--train-size`` pixels with 6 things and 3 stuff segments each; the batch
+  padding of the LSJ configs (1024x1024) is set to ``--train-size`` for both
+  (at 1024 one CPU step takes over a minute).
+
+Both models get the same weights: random ones adjusted on the benchmark
+image to behave like trained ones (``decisive_query_head`` /
+``decisive_box_head``, as the parity tests), so the fusion has segments to
+build; the panoptic maps are checked identical first.  Each measurement runs
+in a fresh process that builds only that model.  Peak memory: on CUDA
+``torch.cuda.max_memory_allocated`` minus the weights; on CPU the peak
+resident size during the runs (Linux's peak counter reset after the build)
+minus the size after the build.
+Ratios are mmdet / ours: >= 1.0 means we are at least as fast / as small.
+The panoptic outputs are checked identical before timing.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+
+def _reset_peak_rss() -> float:
+    """Reset the kernel's peak-RSS counter (``clear_refs`` 5); return the RSS in MB."""
+    try:
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+    except OSError:  # not Linux: the peak then includes the model build
+        pass
+    return _proc_status('VmRSS')
+
+
+def _proc_status(key: str) -> float:
+    """A ``/proc/self/status`` field in MB (ru_maxrss where there is none)."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(key + ':'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def training_batch(n: int, size: int, num_things: int, num_classes: int, seed: int = 0):
+    """``n`` images of ``size`` px with 6 rectangles (things) and 3 stuff bands."""
+    from mmdet.structures import DetDataSample
+    from mmdet.structures.bbox import HorizontalBoxes
+    from mmdet.structures.mask import BitmapMasks
+    from mmengine.structures import InstanceData, PixelData
+    rng = np.random.default_rng(seed)
+    inputs, samples = [], []
+    for _ in range(n):
+        img = torch.from_numpy(rng.integers(0, 255, (3, size, size), dtype=np.uint8))
+        sem = np.full((size, size), 255, dtype=np.int64)
+        for band in np.array_split(np.arange(size), 3):
+            sem[band] = num_things + int(rng.integers(0, num_classes - num_things))
+        masks, boxes = [], []
+        for _ in range(6):
+            y, x = rng.integers(0, size * 3 // 4, 2)
+            h, w = rng.integers(size // 10, size // 4, 2)
+            m = np.zeros((size, size), dtype=np.uint8)
+            m[y:y + h, x:x + w] = 1
+            masks.append(m)
+            boxes.append([x, y, x + w, y + h])
+        labels = torch.from_numpy(rng.integers(0, num_things, 6))
+        sem_t = torch.from_numpy(sem)
+        for m, lab in zip(masks, labels.tolist()):
+            sem_t[torch.from_numpy(m).bool()] = lab
+        s = DetDataSample(metainfo=dict(img_shape=(size, size), ori_shape=(size, size),
+                                        scale_factor=(1.0, 1.0), img_id=0))
+        s.gt_instances = InstanceData(labels=labels,
+                                      bboxes=HorizontalBoxes(torch.tensor(boxes).float()),
+                                      masks=BitmapMasks(np.stack(masks), size, size))
+        s.gt_sem_seg = PixelData(sem_seg=sem_t[None])
+        inputs.append(img)
+        samples.append(s)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def prepare_weights(name: str, path: str) -> int:
+    """Trained-like weights for both models (see ``decisive_query_head``),
+    saved to ``path``; checks that both models give the same panoptic map on
+    the benchmark image and returns its number of segments."""
+    from mmdet.evaluation.functional import INSTANCE_OFFSET
+
+    from mmpanoptic.testing.reference import (
+        build_mmdet_model,
+        build_our_model,
+        decisive_box_head,
+        decisive_query_head,
+        load_pair,
+        packed_test_inputs,
+        panoptic_disagreement,
+        predict,
+        realistic_image,
+        segment_count,
+        strict_load,
+    )
+    theirs_cfg, ours_cfg = load_pair(name)
+    torch.manual_seed(0)
+    theirs, ours = build_mmdet_model(theirs_cfg), build_our_model(ours_cfg)
+    strict_load(ours, theirs.state_dict())
+    data = packed_test_inputs(realistic_image(480, 640, seed=1))
+    (decisive_query_head if 'former' in name else decisive_box_head)(ours, data)
+    theirs.load_state_dict(ours.state_dict(), strict=True)
+    a, b = predict(theirs, data)[0], predict(ours, data)[0]
+    ids = b.pred_panoptic_seg.sem_seg[0]
+    things, stuff = ours_cfg.model.get('num_things_classes', 80), \
+        ours_cfg.model.get('num_stuff_classes', 53)
+    problems = panoptic_disagreement(ids, b.pred_panoptic_seg.segments_info,
+                                     a.pred_panoptic_seg.sem_seg[0], num_classes=things + stuff,
+                                     instance_offset=INSTANCE_OFFSET)
+    if problems:
+        raise SystemExit(f'{name}: outputs differ: {problems[:5]}')
+    torch.save(ours.state_dict(), path)
+    return segment_count(ids)
+
+
+def build(name: str, side: str, device: str, train_size: int, weights: str):
+    """One model (mmdet's or ours) from its config, with the shared weights."""
+    from mmpanoptic.testing.reference import build_mmdet_model, build_our_model, load_pair
+    theirs_cfg, ours_cfg = load_pair(name)
+    cfg = theirs_cfg if side == 'mmdet' else ours_cfg
+    for aug in cfg.model.data_preprocessor.get('batch_augments') or []:
+        aug['size'] = (train_size, train_size)
+    model = build_mmdet_model(cfg) if side == 'mmdet' else build_our_model(cfg)
+    model.load_state_dict(torch.load(weights, map_location='cpu'), strict=True)
+    counts = (ours_cfg.model.get('num_things_classes', 80),
+              ours_cfg.model.get('num_stuff_classes', 53))
+    return model.to(device), counts
+
+
+def _sync(device):
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+def measure(name: str, side: str, mode: str, device: str, repeat: int, train_size: int,
+            weights: str):
+    """Time and peak memory of one (model, side, mode) in this process."""
+    from mmpanoptic.testing.reference import packed_test_inputs, realistic_image
+    model, (things, stuff) = build(name, side, device, train_size, weights)
+    data = packed_test_inputs(realistic_image(480, 640, seed=1))
+    batches = [training_batch(2, train_size, things, things + stuff, seed=i)
+               for i in range(repeat + 1)]
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated() / 2**20
+    else:
+        base = _reset_peak_rss()
+    times = []
+    for i in range(repeat + 1):  # the first run warms up
+        _sync(device)
+        t = time.perf_counter()
+        if mode == 'predict':
+            model.eval()
+            with torch.no_grad():
+                model.test_step(data)
+        else:
+            model.train()
+            batch = model.data_preprocessor(batches[i], True)
+            loss, _ = model.parse_losses(model.loss(**batch))
+            loss.backward()
+            model.zero_grad(set_to_none=True)
+        _sync(device)
+        times.append(time.perf_counter() - t)
+    peak = (torch.cuda.max_memory_allocated() / 2**20 if device == 'cuda'
+            else _proc_status('VmHWM')) - base
+    return dict(time_s=min(times[1:]), peak_mb=peak)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--models', nargs='+', default=['mask2former_r50', 'panoptic-fpn_r50_1x'])
+    parser.add_argument('--repeat', type=int, default=3)
+    parser.add_argument('--train-size', type=int, default=512)
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--json', default=None, help='also write the results here')
+    parser.add_argument('--one', nargs=4, metavar=('MODEL', 'SIDE', 'MODE', 'WEIGHTS'),
+                        help=argparse.SUPPRESS)  # internal: one measurement, JSON on stdout
+    args = parser.parse_args(argv)
+    if args.one:
+        name, side, mode, weights = args.one
+        print(json.dumps(measure(name, side, mode, args.device, args.repeat, args.train_size,
+                                 weights)))
+        return
+    rows = {}
+    tmp = tempfile.mkdtemp()
+    for name in args.models:
+        weights = os.path.join(tmp, f'{name}.pth')
+        row = dict(segments=prepare_weights(name, weights))
+        for mode in ('predict', 'train'):
+            for side in ('mmdet', 'ours'):
+                cmd = [sys.executable, __file__, '--one', name, side, mode, weights,
+                       '--device', args.device, '--repeat', str(args.repeat),
+                       '--train-size', str(args.train_size)]
+                out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                                     env=dict(os.environ, PYTHONWARNINGS='ignore'))
+                row[f'{mode}_{side}'] = json.loads(out.stdout.strip().splitlines()[-1])
+            m, o = row[f'{mode}_mmdet'], row[f'{mode}_ours']
+            row[f'{mode}_speed_ratio'] = m['time_s'] / o['time_s']
+            row[f'{mode}_memory_ratio'] = m['peak_mb'] / max(o['peak_mb'], 1e-6)
+        rows[name] = row
+    print(f'device {args.device}, torch {torch.__version__}, {torch.get_num_threads()} threads; '
+          f'ratios are mmdet / ours (>= 1.0: ours is as fast / as small)')
+    print(f'{"model":22s} {"mode":8s} {"mmdet s":>9s} {"ours s":>9s} {"speed":>6s} '
+          f'{"mmdet MB":>9s} {"ours MB":>9s} {"memory":>6s}')
+    for name, row in rows.items():
+        for mode in ('predict', 'train'):
+            m, o = row[f'{mode}_mmdet'], row[f'{mode}_ours']
+            print(f'{name:22s} {mode:8s} {m["time_s"]:9.3f} {o["time_s"]:9.3f} '
+                  f'{row[f"{mode}_speed_ratio"]:6.2f} {m["peak_mb"]:9.0f} {o["peak_mb"]:9.0f} '
+                  f'{row[f"{mode}_memory_ratio"]:6.2f}')
+    if args.json:
+        with open(args.json, 'w') as f:
+            json.dump(dict(device=args.device, torch=torch.__version__, models=rows), f, indent=1)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,100 @@
+"""Same weights, same numbers: our full-size configs against mmdet's own.
+
+Each test builds mmdet's config file from the installed mmdet package and our
+config, loads mmdet's state dict strictly into our model, and predicts on a
+COCO-sized image (480x640, resized by the test pipeline to 800x1066): the
+panoptic partitions, labels and VOID pixels must be identical, and so must
+the instance results where both produce them.  The class layers are scaled so
+that random weights give confident classes (many segments, not two empty
+maps); every test checks that the map has segments.  The random weights
+are first adjusted on the test image so that they behave like trained ones
+(distinct queries, sharp masks, confident classes; see
+:func:`decisive_query_head`), then loaded into both models.
+
+R-50 models run in the default tier; R-101 and Swin models in the slow tier.
+"""
+import pytest
+import torch
+from mmdet.evaluation.functional import INSTANCE_OFFSET
+
+from mmpanoptic.testing.reference import (
+    build_mmdet_model,
+    build_our_model,
+    decisive_box_head,
+    decisive_query_head,
+    load_pair,
+    mmdet_void_fraction,
+    panoptic_disagreement,
+    predict,
+    realistic_image,
+    segment_count,
+    strict_load,
+    packed_test_inputs,
+)
+from mmpanoptic.testing.settings import differences, mmdet_settings, our_settings
+
+FAST = ['mask2former_r50', 'maskformer_r50', 'panoptic-fpn_r50_1x']
+SLOW = ['mask2former_r101', 'mask2former_swin-t', 'mask2former_swin-s', 'mask2former_swin-b',
+        'mask2former_swin-l', 'maskformer_swin-l']
+ALL_PAIRS = FAST + SLOW + ['panoptic-fpn_r50_ms-3x', 'panoptic-fpn_r101_1x']
+
+
+@pytest.mark.parametrize('name', ALL_PAIRS)
+def test_settings_equal_mmdet_or_documented(name):
+    """Every result-changing setting equals mmdet's, or the config lists it in
+    ``reference_differences`` with the reason."""
+    theirs, ours = load_pair(name)
+    found = differences(mmdet_settings(theirs), our_settings(ours))
+    documented = dict(ours.get('reference_differences', {}))
+    undocumented = {k: v for k, v in found.items() if k not in documented}
+    assert not undocumented, f'{name}: settings differ from mmdet without a reason: ' + \
+        '\n'.join(f'{k}: mmdet {a!r}\n    ours {b!r}' for k, (a, b) in undocumented.items())
+    stale = sorted(set(documented) - set(found))
+    assert not stale, f'{name}: reference_differences lists settings that match mmdet: {stale}'
+    assert all(isinstance(r, str) and len(r) > 20 for r in documented.values())
+
+
+def _compare(name):
+    torch.manual_seed(0)
+    theirs_cfg, ours_cfg = load_pair(name)
+    theirs = build_mmdet_model(theirs_cfg)
+    ours = build_our_model(ours_cfg)
+    strict_load(ours, theirs.state_dict())
+    data = packed_test_inputs(realistic_image(480, 640, seed=1))
+    # Trained-like outputs from random weights, then the same weights in mmdet's model.
+    (decisive_query_head if 'former' in name else decisive_box_head)(ours, data)
+    theirs.load_state_dict(ours.state_dict(), strict=True)
+    ref = predict(theirs, data)[0]
+    out = predict(ours, data)[0]
+    num_classes = theirs_cfg.num_things_classes + theirs_cfg.num_stuff_classes \
+        if 'num_things_classes' in theirs_cfg else 133
+    ref_pan = ref.pred_panoptic_seg.sem_seg[0]
+    ids = out.pred_panoptic_seg.sem_seg[0]
+    segments = out.pred_panoptic_seg.segments_info
+    assert ids.shape == (480, 640)
+    problems = panoptic_disagreement(ids, segments, ref_pan, num_classes=num_classes,
+                                     instance_offset=INSTANCE_OFFSET)
+    assert not problems, f'{name}: {len(problems)} differences, e.g. {problems[:5]}'
+    # Not two empty maps: several segments and most pixels covered.
+    assert segment_count(ids) >= 5, f'{name}: only {segment_count(ids)} segments'
+    assert mmdet_void_fraction(ref_pan, num_classes, INSTANCE_OFFSET) < 0.9
+    assert any(s['isthing'] for s in segments) and any(not s['isthing'] for s in segments)
+    if 'pred_instances' in ref and 'pred_instances' in out:
+        a, b = ref.pred_instances, out.pred_instances
+        assert len(a) == len(b) > 0
+        torch.testing.assert_close(b.scores, a.scores)
+        assert torch.equal(b.labels, a.labels)
+        assert torch.equal(b.masks.bool(), a.masks.bool())
+        torch.testing.assert_close(b.bboxes, a.bboxes)
+    return segment_count(ids)
+
+
+@pytest.mark.parametrize('name', FAST)
+def test_same_weights_same_panoptic_map_r50(name):
+    _compare(name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('name', SLOW + ['panoptic-fpn_r101_1x'])
+def test_same_weights_same_panoptic_map_large(name):
+    _compare(name)

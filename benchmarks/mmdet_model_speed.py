@@ -17,16 +17,19 @@ state dict is loaded strictly into ours, and both run
 Both models get the same weights: random ones adjusted on the benchmark
 image to behave like trained ones (``decisive_query_head`` /
 ``decisive_box_head``, as the parity tests), so the fusion has segments to
-build; the panoptic maps are checked identical first.  Each measurement runs
-in a fresh process that builds only that model.  Peak memory: on CUDA
+build; the panoptic maps are checked identical first.  Times: both models in
+one process, run alternately (mmdet, ours, mmdet, ...) so that the machine's
+speed drift hits both alike, best of ``--repeat`` after a warm-up.  Peak
+memory: each model alone in a fresh process; on CUDA
 ``torch.cuda.max_memory_allocated`` minus the weights; on CPU the peak
-resident size during the runs (Linux's peak counter reset after the build)
-minus the size after the build.
+resident size of one run after a warm-up (Linux's peak counter reset before
+it) minus the size before it.
 Ratios are mmdet / ours: >= 1.0 means we are at least as fast / as small.
 The panoptic outputs are checked identical before timing.
 """
 import argparse
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -154,39 +157,65 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def measure(name: str, side: str, mode: str, device: str, repeat: int, train_size: int,
-            weights: str):
-    """Time and peak memory of one (model, side, mode) in this process."""
+def _run_once(model, mode: str, data: dict, batch: dict, device: str) -> float:
+    """Seconds for one ``test_step`` or one training step (loss + backward)."""
+    _sync(device)
+    t = time.perf_counter()
+    if mode == 'predict':
+        model.eval()
+        with torch.no_grad():
+            model.test_step(data)
+    else:
+        model.train()
+        inputs = model.data_preprocessor(batch, True)
+        loss, _ = model.parse_losses(model.loss(inputs['inputs'], inputs['data_samples']))
+        loss.backward()
+        model.zero_grad(set_to_none=True)
+    _sync(device)
+    return time.perf_counter() - t
+
+
+def _inputs(things: int, stuff: int, train_size: int, n: int):
     from mmpanoptic.testing.reference import packed_test_inputs, realistic_image
-    model, (things, stuff) = build(name, side, device, train_size, weights)
     data = packed_test_inputs(realistic_image(480, 640, seed=1))
-    batches = [training_batch(2, train_size, things, things + stuff, seed=i)
-               for i in range(repeat + 1)]
+    return data, [training_batch(2, train_size, things, things + stuff, seed=i) for i in range(n)]
+
+
+def measure_memory(name: str, side: str, mode: str, device: str, train_size: int,
+                   weights: str) -> float:
+    """Peak memory (MB) of one (model, side, mode), alone in this process:
+    one warm-up run, then the counter is reset and one run measured."""
+    model, (things, stuff) = build(name, side, device, train_size, weights)
+    data, batches = _inputs(things, stuff, train_size, 2)
+    _run_once(model, mode, data, batches[0], device)
     if device == 'cuda':
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         base = torch.cuda.memory_allocated() / 2**20
     else:
         base = _reset_peak_rss()
-    times = []
-    for i in range(repeat + 1):  # the first run warms up
-        _sync(device)
-        t = time.perf_counter()
-        if mode == 'predict':
-            model.eval()
-            with torch.no_grad():
-                model.test_step(data)
-        else:
-            model.train()
-            batch = model.data_preprocessor(batches[i], True)
-            loss, _ = model.parse_losses(model.loss(**batch))
-            loss.backward()
-            model.zero_grad(set_to_none=True)
-        _sync(device)
-        times.append(time.perf_counter() - t)
-    peak = (torch.cuda.max_memory_allocated() / 2**20 if device == 'cuda'
+    _run_once(model, mode, data, batches[1], device)
+    return (torch.cuda.max_memory_allocated() / 2**20 if device == 'cuda'
             else _proc_status('VmHWM')) - base
-    return dict(time_s=min(times[1:]), peak_mb=peak)
+
+
+def measure_time(name: str, mode: str, device: str, repeat: int, train_size: int,
+                 weights: str) -> dict:
+    """Best-of-``repeat`` seconds of both models, measured alternately in one
+    process (mmdet, ours, mmdet, ours, ...) so that drift of the machine's
+    speed hits both alike; one warm-up run each first."""
+    models = {side: build(name, side, device, train_size, weights)[0]
+              for side in ('mmdet', 'ours')}
+    from mmpanoptic.testing.reference import load_pair
+    _, ours_cfg = load_pair(name)
+    things = ours_cfg.model.get('num_things_classes', 80)
+    stuff = ours_cfg.model.get('num_stuff_classes', 53)
+    data, batches = _inputs(things, stuff, train_size, repeat + 1)
+    times = {side: [] for side in models}
+    for i in range(repeat + 1):
+        for side, model in models.items():
+            times[side].append(_run_once(model, mode, data, batches[i], device))
+    return {side: min(t[1:]) for side, t in times.items()}
 
 
 def main(argv=None):
@@ -196,27 +225,37 @@ def main(argv=None):
     parser.add_argument('--train-size', type=int, default=512)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--json', default=None, help='also write the results here')
-    parser.add_argument('--one', nargs=4, metavar=('MODEL', 'SIDE', 'MODE', 'WEIGHTS'),
+    parser.add_argument('--one', nargs=5, metavar=('WHAT', 'MODEL', 'SIDE', 'MODE', 'WEIGHTS'),
                         help=argparse.SUPPRESS)  # internal: one measurement, JSON on stdout
     args = parser.parse_args(argv)
+    from mmengine.logging import MMLogger
+    MMLogger.get_current_instance().setLevel(logging.ERROR)  # mmdet's init messages
     if args.one:
-        name, side, mode, weights = args.one
-        print(json.dumps(measure(name, side, mode, args.device, args.repeat, args.train_size,
-                                 weights)))
+        what, name, side, mode, weights = args.one
+        if what == 'time':
+            out = measure_time(name, mode, args.device, args.repeat, args.train_size, weights)
+        else:
+            out = measure_memory(name, side, mode, args.device, args.train_size, weights)
+        print(json.dumps(out))
         return
     rows = {}
     tmp = tempfile.mkdtemp()
+    env = dict(os.environ, PYTHONWARNINGS='ignore')
+
+    def child(*one):
+        cmd = [sys.executable, __file__, '--one', *one, '--device', args.device,
+               '--repeat', str(args.repeat), '--train-size', str(args.train_size)]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
     for name in args.models:
         weights = os.path.join(tmp, f'{name}.pth')
         row = dict(segments=prepare_weights(name, weights))
         for mode in ('predict', 'train'):
+            times = child('time', name, '-', mode, weights)
             for side in ('mmdet', 'ours'):
-                cmd = [sys.executable, __file__, '--one', name, side, mode, weights,
-                       '--device', args.device, '--repeat', str(args.repeat),
-                       '--train-size', str(args.train_size)]
-                out = subprocess.run(cmd, check=True, capture_output=True, text=True,
-                                     env=dict(os.environ, PYTHONWARNINGS='ignore'))
-                row[f'{mode}_{side}'] = json.loads(out.stdout.strip().splitlines()[-1])
+                row[f'{mode}_{side}'] = dict(time_s=times[side],
+                                             peak_mb=child('memory', name, side, mode, weights))
             m, o = row[f'{mode}_mmdet'], row[f'{mode}_ours']
             row[f'{mode}_speed_ratio'] = m['time_s'] / o['time_s']
             row[f'{mode}_memory_ratio'] = m['peak_mb'] / max(o['peak_mb'], 1e-6)

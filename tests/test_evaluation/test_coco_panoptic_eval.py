@@ -254,3 +254,20 @@ def test_metric_class_groups_average_their_classes_only():
     bad.process({}, [sample()])
     with pytest.raises(ValueError, match="class_groups\\['novel'\\].*zebra"):
         bad.evaluate(1)
+
+
+def test_metric_reports_no_result_as_nan_not_zero():
+    """Only stuff in ground truth and prediction: things have no result.
+    panopticapi divides by zero there; a PQ_th of 0.0 would read as a failure."""
+    import math
+    meta = dict(classes=('a', 'sky'), category_ids=(4, 21), isthing=(True, False))
+    ids = np.full((6, 8), 5, np.int64)
+    segs_gt = [dict(id=5, category_id=21, iscrowd=0, area=48, label=1)]
+    out = _sample(1, ids, segs_gt, [dict(id=5, label=1, isthing=False)])
+    out['pred_panoptic_seg']['sem_seg'] = torch.from_numpy(ids[None].astype(np.int32))
+    metric = PanopticQualityMetric()
+    metric.dataset_meta = meta
+    metric.process({}, [out])
+    res = metric.evaluate(1)
+    assert res['panoptic/PQ'] == 100.0 and res['panoptic/PQ_st'] == 100.0
+    assert math.isnan(res['panoptic/PQ_th']) and math.isnan(res['panoptic/SQ_th'])

@@ -76,3 +76,21 @@ def test_registered_wrapper_and_bad_shapes():
     assert (ids == 1).all() and info[0]['isthing']
     with pytest.raises(ValueError, match='instance masks are'):
         fusion(inst, torch.zeros(2, 4, 4))
+
+
+def test_channel_map_needs_num_stuff_and_keeps_thing_pixels_void():
+    """An (H, W) map of channel indices: channel S is "any thing" even where
+    no stuff channel index is larger (it used to become stuff label
+    num_things + S, a class that does not exist)."""
+    h, w = 4, 4
+    chan = torch.zeros(h, w, dtype=torch.long)
+    chan[:, 2:] = 3  # S = 3: "any thing", no instance here -> VOID
+    empty = (torch.zeros(0, h, w, dtype=torch.bool), torch.zeros(0, dtype=torch.long),
+             torch.zeros(0))
+    with pytest.raises(ValueError, match='num_stuff'):
+        heuristic_merge(*empty, chan, num_things=2, stuff_area_limit=1)
+    ids, info = heuristic_merge(*empty, chan, num_things=2, stuff_area_limit=1, num_stuff=3)
+    assert [(s['label'], s['area']) for s in info] == [(2, 8)]
+    assert (ids[:, 2:] == 0).all() and (ids[:, :2] == 1).all()
+    with pytest.raises(ValueError, match=r'in \[0, 3\]'):
+        heuristic_merge(*empty, chan + 1, num_things=2, num_stuff=3)

@@ -74,3 +74,15 @@ def test_knet_kernels_are_things_then_one_per_stuff_class():
     assert len(cls) == 3 and len(masks) == 3  # one output per update stage
     assert cls[-1].shape == (2, 20 + 4, 9)  # 20 thing kernels + 4 stuff, 8 classes + 1
     assert masks[-1].shape == (2, 24, 16, 16)
+
+
+@pytest.mark.parametrize('path', TOYS)
+def test_forward_without_data_samples(path):
+    """``_forward(x)`` (tracing, FLOPs counting) needs no data samples; MaskFormer
+    used to index the empty list of image metas."""
+    model = build(path).eval()
+    with torch.no_grad():
+        cls, masks = model._forward(torch.randn(2, 3, 64, 96))
+    assert cls[-1].shape[0] == 2 and masks[-1].shape[:2] == cls[-1].shape[:2]
+    assert masks[-1].shape[-2:] == (16, 24)
+    assert all(torch.isfinite(t).all() for t in (cls[-1], masks[-1]))

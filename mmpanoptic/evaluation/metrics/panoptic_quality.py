@@ -141,8 +141,11 @@ class PanopticQualityMetric(BaseMetric):
         out = {}
         for split, suffix in (('All', ''), ('Things', '_th'), ('Stuff', '_st')):
             res = summary[split]
+            if res is None:
+                logger.warning(f'PQ{suffix}: no {split.lower()} segment in the ground truth or '
+                               f'the predictions, so no result (reported as NaN, not 0)')
             for key in ('pq', 'sq', 'rq'):
-                out[f'{key.upper()}{suffix}'] = 100.0 * res[key] if res else 0.0
+                out[f'{key.upper()}{suffix}'] = 100.0 * res[key] if res else float('nan')
         by_name = {info['name']: cid for cid, info in categories.items()}
         for group, names in self.class_groups.items():
             unknown = [n for n in names if n not in by_name]
@@ -151,7 +154,7 @@ class PanopticQualityMetric(BaseMetric):
                                  f'have: {unknown}; it has {sorted(by_name)}')
             res = pq_average(stats, {by_name[n]: categories[by_name[n]] for n in names})
             for key in ('pq', 'sq', 'rq'):
-                out[f'{key.upper()}_{group}'] = 100.0 * res[key] if res else 0.0
+                out[f'{key.upper()}_{group}'] = 100.0 * res[key] if res else float('nan')
         for size, res in summary['things_by_size'].items():
             if res is not None:  # no thing of that size in gt or prediction
                 out[f'PQ_th_{size}'] = 100.0 * res['pq']

@@ -4,7 +4,7 @@ They return ``(panoptic_ids, segments_info)``: an ``(H, W)`` int32 map of
 segment ids (0 = VOID, 1..K = segments) and one dict per segment.  Nothing is
 packed as ``instance * 1000 + label``, so any number of classes works.
 """
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from torch import Tensor
@@ -18,7 +18,8 @@ def heuristic_merge(masks: Tensor,
                     num_things: int,
                     score_thr: float = 0.5,
                     overlap_thr: float = 0.5,
-                    stuff_area_limit: int = 4096) -> Tuple[Tensor, List[Dict]]:
+                    stuff_area_limit: int = 4096,
+                    num_stuff: Optional[int] = None) -> Tuple[Tensor, List[Dict]]:
     """Panoptic FPN's heuristic merge (Kirillov et al., 2019).
 
     Instances are pasted in decreasing score order; an instance whose
@@ -35,11 +36,13 @@ def heuristic_merge(masks: Tensor,
         sem_seg: (S + 1, H, W) semantic logits of Panoptic FPN's semantic
             head: channel ``s < S`` is stuff label ``num_things + s``, channel
             ``S`` is "any thing" and never becomes a segment; or an (H, W)
-            int64 map of such channel indices.
+            int64 map of such channel indices (then ``num_stuff`` = S is
+            needed: the map alone does not say which index is "any thing").
         num_things: number of thing classes.
         score_thr: instances scoring below this are ignored.
         overlap_thr: max fraction of an instance that may already be covered.
         stuff_area_limit: minimum area (pixels) of a stuff segment.
+        num_stuff: S, required with an (H, W) ``sem_seg``.
 
     Returns:
         ``ids`` (H, W) int32 and ``segments_info``: dicts with ``id``,
@@ -55,7 +58,14 @@ def heuristic_merge(masks: Tensor,
     if sem_seg.dim() == 3:
         sem_labels = sem_seg.argmax(0)
     elif sem_seg.dim() == 2:
+        if num_stuff is None:
+            raise ValueError('an (H, W) sem_seg holds channel indices; pass num_stuff (S) so '
+                             'that channel S is known to be "any thing"')
         sem_labels = sem_seg.long()
+        if sem_labels.numel() and not 0 <= int(sem_labels.min()) <= int(sem_labels.max()) \
+                <= num_stuff:
+            raise ValueError(f'sem_seg channel indices must be in [0, {num_stuff}], found '
+                             f'{int(sem_labels.min())}..{int(sem_labels.max())}')
     else:
         raise ValueError(f'sem_seg must be (C, H, W) or (H, W), got {tuple(sem_seg.shape)}')
     h, w = sem_labels.shape
@@ -66,12 +76,11 @@ def heuristic_merge(masks: Tensor,
     covered = torch.zeros((h, w), dtype=torch.bool, device=sem_labels.device)
     segments: List[Dict] = []
 
-    keep = scores >= score_thr
+    index = torch.nonzero(scores >= score_thr).flatten()
     # argsort of the negated scores, as mmdet's HeuristicFusionHead: ties keep
-    # the same order as there.
-    order = torch.argsort(-scores[keep])
-    masks_k, labels_k, scores_k = masks[keep][order].bool(
-    ), labels[keep][order], scores[keep][order]
+    # the same order as there.  One gather of the masks, not two.
+    index = index[torch.argsort(-scores[index])]
+    masks_k, labels_k, scores_k = masks[index].bool(), labels[index], scores[index]
     areas = masks_k.flatten(1).sum(1).tolist() if len(masks_k) else []
     for i, area in enumerate(areas):
         if area == 0:
@@ -92,15 +101,15 @@ def heuristic_merge(masks: Tensor,
                  score=float(scores_k[i]),
                  area=int(area - overlap)))
 
-    num_channels = int(sem_seg.shape[0]) if sem_seg.dim() == 3 else int(sem_labels.max()) + 2
+    num_channels = int(sem_seg.shape[0]) if sem_seg.dim() == 3 else num_stuff + 1
     thing_channel = num_channels - 1
-    free = sem_labels[~covered]
-    stuff_area = torch.bincount(free.flatten(), minlength=num_channels)
+    uncovered = ~covered
+    stuff_area = torch.bincount(sem_labels[uncovered], minlength=num_channels)
     for ch in torch.nonzero(stuff_area >= max(stuff_area_limit, 1)).flatten().tolist():
         if ch == thing_channel:
             continue
         seg_id = len(segments) + 1
-        ids[(sem_labels == ch) & ~covered] = seg_id
+        ids[(sem_labels == ch) & uncovered] = seg_id
         segments.append(
             dict(id=seg_id,
                  label=num_things + ch,

@@ -103,12 +103,15 @@ class MaskFormerQueryHead(BaseModule):
         Args:
             feats: backbone levels, highest resolution first.
             batch_img_metas: ``batch_input_shape`` and ``img_shape`` per image
-                (the padding is masked out of the attention).
+                (the padding is masked out of the attention); empty: no padding.
 
         Returns:
             ``cls_logits`` and ``mask_logits``: lists over the L layers of
             (B, Q, C + 1) and (B, Q, H/4, W/4).
         """
+        if not batch_img_metas:  # tracing / _forward(x): the input is all image
+            shape = tuple(4 * n for n in feats[0].shape[-2:])  # the first level is 1/4
+            batch_img_metas = [dict(batch_input_shape=shape, img_shape=shape)] * len(feats[0])
         pad = padding_mask(batch_img_metas, feats[-1].shape[-2:], feats[-1].device)
         mask_features, memory = self.pixel_decoder(feats, batch_img_metas)
         pos = self.decoder_pe(pad).flatten(2).permute(0, 2, 1)

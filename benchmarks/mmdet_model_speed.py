@@ -18,12 +18,13 @@ Both models get the same weights: random ones adjusted on the benchmark
 image to behave like trained ones (``decisive_query_head`` /
 ``decisive_box_head``, as the parity tests), so the fusion has segments to
 build; the panoptic maps are checked identical first.  Times: both models in
-one process, run alternately (mmdet, ours, mmdet, ...) so that the machine's
+one process, run alternately (mmdet, ours, ours, mmdet, ...) so that the machine's
 speed drift hits both alike, best of ``--repeat`` after a warm-up.  Peak
 memory: each model alone in a fresh process; on CUDA
 ``torch.cuda.max_memory_allocated`` minus the weights; on CPU the peak
 resident size of one run after a warm-up (Linux's peak counter reset before
-it) minus the size before it.
+it) minus the size before it, with glibc's mmap threshold fixed
+(``MALLOC_MMAP_THRESHOLD_``) so that freed buffers leave the resident set.
 Ratios are mmdet / ours: >= 1.0 means we are at least as fast / as small.
 The panoptic outputs are checked identical before timing.
 """
@@ -202,8 +203,8 @@ def measure_memory(name: str, side: str, mode: str, device: str, train_size: int
 def measure_time(name: str, mode: str, device: str, repeat: int, train_size: int,
                  weights: str) -> dict:
     """Best-of-``repeat`` seconds of both models, measured alternately in one
-    process (mmdet, ours, mmdet, ours, ...) so that drift of the machine's
-    speed hits both alike; one warm-up run each first."""
+    process (mmdet, ours, ours, mmdet, mmdet, ...) so that drift of the
+    machine's speed hits both alike; one warm-up run each first."""
     models = {side: build(name, side, device, train_size, weights)[0]
               for side in ('mmdet', 'ours')}
     from mmpanoptic.testing.reference import load_pair
@@ -212,15 +213,18 @@ def measure_time(name: str, mode: str, device: str, repeat: int, train_size: int
     stuff = ours_cfg.model.get('num_stuff_classes', 53)
     data, batches = _inputs(things, stuff, train_size, repeat + 1)
     times = {side: [] for side in models}
+    order = list(models)
     for i in range(repeat + 1):
-        for side, model in models.items():
-            times[side].append(_run_once(model, mode, data, batches[i], device))
+        for side in order if i % 2 == 0 else order[::-1]:  # ABBA: no side always second
+            times[side].append(_run_once(models[side], mode, data, batches[i], device))
     return {side: min(t[1:]) for side, t in times.items()}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--models', nargs='+', default=['mask2former_r50', 'panoptic-fpn_r50_1x'])
+    parser.add_argument('--modes', nargs='+', default=['predict', 'train'],
+                        choices=['predict', 'train'])
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--train-size', type=int, default=512)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -242,16 +246,21 @@ def main(argv=None):
     tmp = tempfile.mkdtemp()
     env = dict(os.environ, PYTHONWARNINGS='ignore')
 
+    # For memory, a fixed mmap threshold turns off glibc's adaptive one, under
+    # which freed large buffers stay resident and the CPU peak varies by +-25%.
+    memory_env = dict(env, MALLOC_MMAP_THRESHOLD_=env.get('MALLOC_MMAP_THRESHOLD_', '131072'))
+
     def child(*one):
         cmd = [sys.executable, __file__, '--one', *one, '--device', args.device,
                '--repeat', str(args.repeat), '--train-size', str(args.train_size)]
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                             env=memory_env if one[0] == 'memory' else env)
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     for name in args.models:
         weights = os.path.join(tmp, f'{name}.pth')
         row = dict(segments=prepare_weights(name, weights))
-        for mode in ('predict', 'train'):
+        for mode in args.modes:
             times = child('time', name, '-', mode, weights)
             for side in ('mmdet', 'ours'):
                 row[f'{mode}_{side}'] = dict(time_s=times[side],
@@ -265,7 +274,7 @@ def main(argv=None):
     print(f'{"model":22s} {"mode":8s} {"mmdet s":>9s} {"ours s":>9s} {"speed":>6s} '
           f'{"mmdet MB":>9s} {"ours MB":>9s} {"memory":>6s}')
     for name, row in rows.items():
-        for mode in ('predict', 'train'):
+        for mode in args.modes:
             m, o = row[f'{mode}_mmdet'], row[f'{mode}_ours']
             print(f'{name:22s} {mode:8s} {m["time_s"]:9.3f} {o["time_s"]:9.3f} '
                   f'{row[f"{mode}_speed_ratio"]:6.2f} {m["peak_mb"]:9.0f} {o["peak_mb"]:9.0f} '

@@ -20,11 +20,4 @@ model = dict(
     panoptic_head=dict(in_channels=[128, 256, 512, 1024]))
 
 # Swin's norms and position tables: backbone learning rate, no weight decay.
-backbone_norm = dict(lr_mult=0.1, decay_mult=0.0)
-swin_keys = {'backbone.patch_embed.norm': backbone_norm, 'backbone.norm': backbone_norm,
-             'absolute_pos_embed': backbone_norm, 'relative_position_bias_table': backbone_norm}
-swin_keys.update({f'backbone.stages.{stage}.blocks.{block}.norm': backbone_norm
-                  for stage, blocks in enumerate(depths) for block in range(blocks)})
-swin_keys.update({f'backbone.stages.{stage}.downsample.norm': backbone_norm
-                  for stage in range(len(depths) - 1)})
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys=swin_keys))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys={{_base_.swin_custom_keys.deep}}))

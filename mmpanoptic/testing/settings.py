@@ -152,13 +152,7 @@ def mmdet_settings(cfg: Config) -> Dict[str, Any]:
             'points': dict(num_points=train.get('num_points'),
                            oversample_ratio=train.get('oversample_ratio'),
                            importance_sample_ratio=train.get('importance_sample_ratio')),
-            'test': dict(panoptic_on=test.get('panoptic_on', True),
-                         semantic_on=test.get('semantic_on', False),
-                         instance_on=test.get('instance_on', False),
-                         max_per_image=test.get('max_per_image', 100),
-                         object_mask_thr=test.get('object_mask_thr', 0.8),
-                         iou_thr=test.get('iou_thr', 0.8),
-                         filter_low_score=test.get('filter_low_score', False)),
+            'test': _mask_classification_inference(test),
         })
     else:  # PanopticFPN
         fusion = model['panoptic_fusion_head']
@@ -175,6 +169,18 @@ def mmdet_settings(cfg: Config) -> Dict[str, Any]:
     out.update(_data(cfg))
     out.update(_schedule(cfg))
     return out
+
+
+# Inference settings of mask classification and their defaults, the same in
+# mmdet's MaskFormerFusionHead (test_cfg) and our MaskClassificationFusion.
+_INFERENCE_DEFAULTS = dict(panoptic_on=True, semantic_on=False, instance_on=False,
+                           max_per_image=100, object_mask_thr=0.8, iou_thr=0.8,
+                           filter_low_score=False)
+
+
+def _mask_classification_inference(cfg: dict) -> dict:
+    """mmdet's ``test_cfg`` or our ``fusion`` config, defaults filled in."""
+    return {key: cfg.get(key, default) for key, default in _INFERENCE_DEFAULTS.items()}
 
 
 def _head_view(head: dict) -> dict:
@@ -217,13 +223,7 @@ def our_settings(cfg: Config) -> Dict[str, Any]:
                             mask_cost=matcher.get('mask_cost', 'bce'),
                             cost_dice=matcher['cost_dice']),
             'points': points,
-            'test': dict(panoptic_on=fusion.get('panoptic_on', True),
-                         semantic_on=fusion.get('semantic_on', False),
-                         instance_on=fusion.get('instance_on', False),
-                         max_per_image=fusion.get('max_per_image', 100),
-                         object_mask_thr=fusion.get('object_mask_thr', 0.8),
-                         iou_thr=fusion.get('iou_thr', 0.8),
-                         filter_low_score=fusion.get('filter_low_score', False)),
+            'test': _mask_classification_inference(fusion),
         })
     else:  # PanopticFPN
         fusion = model['fusion']

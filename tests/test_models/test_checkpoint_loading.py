@@ -118,8 +118,8 @@ def d2_pixel_decoder_and_backbone(ours, rng):
                    e + 'linear2.weight': rng(64, 256), e + 'linear2.bias': rng(64),
                    e + 'norm1.weight': rng(64), e + 'norm1.bias': rng(64),
                    e + 'norm2.weight': rng(64), e + 'norm2.bias': rng(64)})
-    sd.update({pd + 'adapter_1.weight': rng(
-                   *ref['panoptic_head.pixel_decoder.lateral_convs.0.conv.weight'].shape), pd + 'adapter_1.norm.weight': rng(64),
+    lateral = ref['panoptic_head.pixel_decoder.lateral_convs.0.conv.weight'].shape
+    sd.update({pd + 'adapter_1.weight': rng(*lateral), pd + 'adapter_1.norm.weight': rng(64),
                pd + 'adapter_1.norm.bias': rng(64), pd + 'layer_1.weight': rng(64, 64, 3, 3),
                pd + 'layer_1.norm.weight': rng(64), pd + 'layer_1.norm.bias': rng(64),
                pd + 'mask_features.weight': rng(64, 64, 1, 1), pd + 'mask_features.bias': rng(64)})

@@ -24,12 +24,12 @@ from mmpanoptic.testing.reference import (
     decisive_query_head,
     load_pair,
     mmdet_void_fraction,
+    packed_test_inputs,
     panoptic_disagreement,
     predict,
     realistic_image,
     segment_count,
     strict_load,
-    packed_test_inputs,
 )
 from mmpanoptic.testing.settings import differences, mmdet_settings, our_settings
 

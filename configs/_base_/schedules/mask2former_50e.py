@@ -1,8 +1,7 @@
 # Mask2Former's COCO schedule: 368750 iterations of batch 16 (~50 epochs),
 # AdamW 1e-4, weight decay 0.05 (none on norms and query/level embeddings),
 # backbone at 0.1x learning rate, steps at 88.9% and 96.3%, gradient clipped
-# to norm 0.01.  Swin configs add their norms and position tables (no weight
-# decay) to these parameter groups.
+# to norm 0.01.
 max_iters = 368750
 interval = 5000
 embed_multi = dict(lr_mult=1.0, decay_mult=0.0)
@@ -11,6 +10,19 @@ custom_keys = {
     'query_embed': embed_multi,
     'query_feat': embed_multi,
     'level_embed': embed_multi,
+}
+# Swin backbones add their norms and position tables to these groups (backbone
+# learning rate, no weight decay; mmdet's keys), one dict per depth layout:
+#   optim_wrapper = dict(paramwise_cfg=dict(custom_keys={{_base_.swin_custom_keys.deep}}))
+swin_norm = dict(lr_mult=0.1, decay_mult=0.0)
+swin_custom_keys = {
+    layout: dict(
+        {'backbone.patch_embed.norm': swin_norm, 'backbone.norm': swin_norm,
+         'absolute_pos_embed': swin_norm, 'relative_position_bias_table': swin_norm},
+        **{f'backbone.stages.{stage}.blocks.{block}.norm': swin_norm
+           for stage, blocks in enumerate(depths) for block in range(blocks)},
+        **{f'backbone.stages.{stage}.downsample.norm': swin_norm for stage in range(3)})
+    for layout, depths in (('tiny', (2, 2, 6, 2)), ('deep', (2, 2, 18, 2)))
 }
 optim_wrapper = dict(
     type='OptimWrapper',

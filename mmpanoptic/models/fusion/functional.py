@@ -105,15 +105,19 @@ def heuristic_merge(masks: Tensor,
     thing_channel = num_channels - 1
     uncovered = ~covered
     stuff_area = torch.bincount(sem_labels[uncovered], minlength=num_channels)
+    # Channel -> segment id, then one lookup paints every stuff segment.
+    lut = torch.zeros(num_channels, dtype=torch.int32, device=ids.device)
     for ch in torch.nonzero(stuff_area >= max(stuff_area_limit, 1)).flatten().tolist():
         if ch == thing_channel:
             continue
         seg_id = len(segments) + 1
-        ids[(sem_labels == ch) & uncovered] = seg_id
+        lut[ch] = seg_id
         segments.append(
             dict(id=seg_id,
                  label=num_things + ch,
                  isthing=False,
                  score=1.0,
                  area=int(stuff_area[ch])))
+    if len(segments) and not segments[-1]['isthing']:
+        ids = torch.where(uncovered, lut[sem_labels], ids)
     return ids, segments

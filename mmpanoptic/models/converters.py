@@ -125,8 +125,9 @@ def convert_mask2former_d2(state_dict: Dict[str, Tensor],
     >>> import torch
     >>> sd = {'sem_seg_head.predictor.mask_embed.layers.1.weight': torch.zeros(2, 2),
     ...       'backbone.res2.0.conv1.norm.running_mean': torch.zeros(2)}
-    >>> list(convert_mask2former_d2(sd))
-    ['panoptic_head.mask_embed.2.weight', 'backbone.layer1.0.bn1.running_mean']
+    >>> list(convert_mask2former_d2(sd))  # doctest: +NORMALIZE_WHITESPACE
+    ['panoptic_head.mask_embed.2.weight', 'backbone.layer1.0.bn1.running_mean',
+     'backbone.layer1.0.bn1.num_batches_tracked']
     """
     fpn = {int(m.group(1)) for k in state_dict
            for m in [re.match(r'sem_seg_head\.pixel_decoder\.adapter_(\d+)\.', k)] if m}

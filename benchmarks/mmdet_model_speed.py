@@ -107,31 +107,20 @@ def prepare_weights(name: str, path: str) -> int:
     from mmdet.evaluation.functional import INSTANCE_OFFSET
 
     from mmpanoptic.testing.reference import (
-        build_mmdet_model,
-        build_our_model,
-        decisive_box_head,
-        decisive_query_head,
-        load_pair,
         packed_test_inputs,
+        paired_models,
         panoptic_disagreement,
         predict,
         realistic_image,
         segment_count,
-        strict_load,
     )
-    theirs_cfg, ours_cfg = load_pair(name)
     torch.manual_seed(0)
-    theirs, ours = build_mmdet_model(theirs_cfg), build_our_model(ours_cfg)
-    strict_load(ours, theirs.state_dict())
     data = packed_test_inputs(realistic_image(480, 640, seed=1))
-    (decisive_query_head if 'former' in name else decisive_box_head)(ours, data)
-    theirs.load_state_dict(ours.state_dict(), strict=True)
+    theirs, ours, num_classes = paired_models(name, data)
     a, b = predict(theirs, data)[0], predict(ours, data)[0]
     ids = b.pred_panoptic_seg.sem_seg[0]
-    things, stuff = ours_cfg.model.get('num_things_classes', 80), \
-        ours_cfg.model.get('num_stuff_classes', 53)
     problems = panoptic_disagreement(ids, b.pred_panoptic_seg.segments_info,
-                                     a.pred_panoptic_seg.sem_seg[0], num_classes=things + stuff,
+                                     a.pred_panoptic_seg.sem_seg[0], num_classes=num_classes,
                                      instance_offset=INSTANCE_OFFSET)
     if problems:
         raise SystemExit(f'{name}: outputs differ: {problems[:5]}')

@@ -138,21 +138,21 @@ def decisive_query_head(model: nn.Module, data: dict, *, pos_scale: float = 10.0
         norm.register_forward_hook(lambda m, i, o: captured.update(queries=i[0])),
     ]
     batch = model.data_preprocessor(copy.deepcopy(data), False)
+    metas = [s.metainfo for s in batch['data_samples']]
     with torch.no_grad():
         head.query_embed.weight.mul_(pos_scale)
-        model._forward(batch['inputs'], batch['data_samples'])
-        feats = model.extract_feat(batch['inputs'])
+        feats = model.extract_feat(batch['inputs'])  # the backbone runs once
+        head(feats, metas)
         cached_pd = head.pixel_decoder.forward
         head.pixel_decoder.forward = lambda *args, **kwargs: (conv(captured['conv_in']),
                                                               captured['decoded'][1])
         try:
             for r in range(rounds + 1):
                 if r:
-                    head(feats, [s.metainfo for s in batch['data_samples']])
+                    head(feats, metas)
                 queries = captured['queries'].reshape(-1, norm.normalized_shape[0])
-                features = conv(captured['conv_in'])
                 if r < rounds:
-                    conv.bias.sub_(features.mean((0, 2, 3)))
+                    conv.bias.sub_(conv(captured['conv_in']).mean((0, 2, 3)))
                     conv.weight[0] = 0
                     conv.bias[0] = 1
                     unit = F.layer_norm(queries, norm.normalized_shape)
@@ -204,6 +204,24 @@ def decisive_box_head(model: nn.Module, data: dict, *, num_confident: int = 150,
         margin = logits[:, :-1].max(-1).values - logits[:, -1]
         k = min(num_confident, len(margin))
         fc.bias[-1] += float(margin.topk(k).values[-1]) - 2.0
+
+
+def paired_models(name: str, data: dict) -> Tuple[nn.Module, nn.Module, int]:
+    """mmdet's model and ours for a pair of :data:`PAIRS`, with the same
+    trained-like weights on ``data``: mmdet's initialization, loaded strictly
+    into ours, adjusted there (:func:`decisive_query_head` /
+    :func:`decisive_box_head`) and loaded back strictly into mmdet's.
+
+    Returns ``(theirs, ours, num_classes)``.
+    """
+    theirs_cfg, ours_cfg = load_pair(name)
+    theirs, ours = build_mmdet_model(theirs_cfg), build_our_model(ours_cfg)
+    strict_load(ours, theirs.state_dict())
+    (decisive_query_head if hasattr(ours, 'criterion') else decisive_box_head)(ours, data)
+    theirs.load_state_dict(ours.state_dict(), strict=True)
+    counts = ours_cfg.model if 'num_things_classes' in ours_cfg.model \
+        else ours_cfg.model.semantic_head
+    return theirs, ours, counts.num_things_classes + counts.num_stuff_classes
 
 
 def realistic_image(height: int = 480, width: int = 640, seed: int = 0) -> np.ndarray:

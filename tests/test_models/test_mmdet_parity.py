@@ -18,18 +18,14 @@ import torch
 from mmdet.evaluation.functional import INSTANCE_OFFSET
 
 from mmpanoptic.testing.reference import (
-    build_mmdet_model,
-    build_our_model,
-    decisive_box_head,
-    decisive_query_head,
     load_pair,
     mmdet_void_fraction,
     packed_test_inputs,
+    paired_models,
     panoptic_disagreement,
     predict,
     realistic_image,
     segment_count,
-    strict_load,
 )
 from mmpanoptic.testing.settings import differences, mmdet_settings, our_settings
 
@@ -56,18 +52,10 @@ def test_settings_equal_mmdet_or_documented(name):
 
 def _compare(name):
     torch.manual_seed(0)
-    theirs_cfg, ours_cfg = load_pair(name)
-    theirs = build_mmdet_model(theirs_cfg)
-    ours = build_our_model(ours_cfg)
-    strict_load(ours, theirs.state_dict())
     data = packed_test_inputs(realistic_image(480, 640, seed=1))
-    # Trained-like outputs from random weights, then the same weights in mmdet's model.
-    (decisive_query_head if 'former' in name else decisive_box_head)(ours, data)
-    theirs.load_state_dict(ours.state_dict(), strict=True)
+    theirs, ours, num_classes = paired_models(name, data)
     ref = predict(theirs, data)[0]
     out = predict(ours, data)[0]
-    num_classes = theirs_cfg.num_things_classes + theirs_cfg.num_stuff_classes \
-        if 'num_things_classes' in theirs_cfg else 133
     ref_pan = ref.pred_panoptic_seg.sem_seg[0]
     ids = out.pred_panoptic_seg.sem_seg[0]
     segments = out.pred_panoptic_seg.segments_info

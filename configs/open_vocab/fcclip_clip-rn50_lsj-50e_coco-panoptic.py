@@ -22,6 +22,13 @@ model = dict(
     alpha=0.4,
     beta=0.8,
     clip_logit_scale=100.0,
+    # The official inference: in-vocabulary softmax without the void logit,
+    # masked attention pooling of CLIP res5 (its ResNet path), no CLIP weight
+    # for masks empty at res5's resolution (its ENSEMBLE_ON_VALID_MASK, which
+    # the official code recommends for ResNet CLIPs).
+    void='separate',
+    clip_pooling='attention',
+    ensemble_on_valid_mask=True,
     # CLIP's own normalisation (RGB): its image tower was trained with it.
     data_preprocessor=dict(
         mean=[122.7709383, 116.7460125, 104.09373615],
@@ -39,7 +46,8 @@ model = dict(
             text_encoder=dict(type='CLIPTextEncoder', model_name='RN50',
                               checkpoint=clip_checkpoint, act='quick_gelu'),
             vocabulary='coco_panoptic',  # 80 things + 53 stuff, COCO's label order
-            templates='vild')))
+            templates='vild',
+            synonym_reduce='max')))  # a class scores as its best synonym (official)
 
 # Each evaluation uses the evaluated dataset's class names (with the bundled
 # synonym lists where given).

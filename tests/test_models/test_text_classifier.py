@@ -28,26 +28,37 @@ class CountingEncoder(nn.Module):
         return torch.stack([self.vec(t) for t in texts])
 
 
-def test_logits_equal_the_explicit_formula_with_templates_and_synonyms():
+@pytest.mark.parametrize('reduce', ['max', 'mean'])
+def test_logits_equal_the_explicit_formula_with_templates_and_synonyms(reduce):
     enc = CountingEncoder()
+    templates = ('a photo of a {}.', 'a {}')
     clf = TextEmbeddingClassifier(in_channels=5, text_encoder=enc,
                                   vocabulary=['red disk', ['sky', 'heaven']],
-                                  templates=('a photo of a {}.', 'a {}'))
+                                  templates=templates, synonym_reduce=reduce)
     x = torch.randn(2, 3, 5)
     got = clf(x)
     assert got.shape == (2, 3, 3)
 
-    def cls_emb(names):
-        vs = [F.normalize(enc.vec(t.format(n)), dim=0) for n in names
-              for t in ('a photo of a {}.', 'a {}')]
-        return F.normalize(torch.stack(vs).sum(0), dim=0)
+    def synonym_emb(name):  # templates averaged, as FC-CLIP does
+        vs = [F.normalize(enc.vec(t.format(name)), dim=0) for t in templates]
+        return F.normalize(torch.stack(vs).mean(0), dim=0)
 
-    text = torch.stack([cls_emb(['red disk']), cls_emb(['sky', 'heaven']),
-                        F.normalize(clf.void_embedding.detach(), dim=0)])
     z = F.normalize(clf.proj(x), dim=-1)
-    expect = clf.logit_scale.exp() * torch.einsum('bqd,kd->bqk', z, text)
-    assert torch.allclose(got, expect, atol=1e-6)
-    assert torch.isclose(clf.logit_scale.exp(), torch.tensor(1 / 0.07))
+    scale = clf.logit_scale.exp()
+    disk, sky, heaven = (scale * z @ synonym_emb(n) for n in ('red disk', 'sky', 'heaven'))
+    if reduce == 'max':  # a class scores as its best synonym
+        sky_logit = torch.maximum(sky, heaven)
+    else:  # one embedding: the synonyms' mean
+        sky_logit = scale * z @ F.normalize(synonym_emb('sky') + synonym_emb('heaven'), dim=0)
+    void = scale * z @ F.normalize(clf.void_embedding.detach(), dim=0)
+    assert torch.allclose(got, torch.stack([disk, sky_logit, void], -1), atol=1e-5)
+    assert torch.isclose(scale, torch.tensor(1 / 0.07))
+    with torch.no_grad():  # CLIP's clamp: the scale never exceeds 100
+        clf.logit_scale.fill_(10.0)
+    assert torch.allclose(clf(x), 100.0 / scale * got, atol=1e-3)
+    with pytest.raises(ValueError, match='synonym_reduce'):
+        TextEmbeddingClassifier(in_channels=5, text_encoder=enc, vocabulary=['a'],
+                                synonym_reduce='first')
 
 
 def test_vocabulary_swap_changes_outputs_and_invalidates_the_cache():

@@ -4,6 +4,7 @@ from collections import OrderedDict
 from typing import Dict, Optional, Sequence, Tuple
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
@@ -151,3 +152,44 @@ class CLIPResNet(nn.Module):
     def embed(self, res5: Tensor) -> Tensor:
         """(..., 32w) res5 features -> (..., embed_dim) CLIP image embeddings."""
         return self.attnpool.c_proj(self.attnpool.v_proj(res5))
+
+    def mask_embed(self, res5: Tensor, mask_logits: Tensor) -> Tuple[Tensor, Tensor]:
+        """CLIP embeddings of the regions under masks: CLIP's attention pool
+        with its keys restricted to the mask (FC-CLIP's ResNet path).
+
+        The query is CLIP's own (the mean feature plus the first positional
+        embedding), keys and values are the res5 features plus CLIP's
+        positional embeddings resized to the feature map, and pixels outside
+        the binary mask (logit > 0 after bilinear resizing) are not attended.
+
+        Args:
+            res5: (B, 32w, h, w) features.
+            mask_logits: (B, Q, H, W) mask logits.
+
+        Returns:
+            ``(embeddings, valid)``: (B, Q, embed_dim) and (B, Q) bool, False
+            for a mask with no pixel at res5's resolution (its embedding is
+            the pool over the whole image instead of FC-CLIP's NaN).
+        """
+        b, c, h, w = res5.shape
+        pool = self.attnpool
+        pos = pool.positional_embedding.to(res5)
+        side = int(round((pos.shape[0] - 1) ** 0.5))
+        spatial = F.interpolate(pos[1:].t().reshape(1, c, side, side), size=(h, w),
+                                mode='bilinear', align_corners=False)
+        x = res5.flatten(2).transpose(1, 2)  # (B, hw, C)
+        kv = x + spatial.flatten(2).transpose(1, 2)
+        query = x.mean(1, keepdim=True) + pos[:1]  # (B, 1, C)
+        inside = F.interpolate(mask_logits, size=(h, w), mode='bilinear',
+                               align_corners=False).flatten(2) > 0  # (B, Q, hw)
+        valid = inside.any(-1)
+        inside = inside | ~valid[..., None]
+        heads = c // 64  # CLIP ResNets: one head per 64 channels
+
+        def split(t):  # (B, N, C) -> (B, heads, N, C / heads)
+            return t.view(b, t.shape[1], heads, c // heads).transpose(1, 2)
+
+        out = F.scaled_dot_product_attention(
+            split(pool.q_proj(query)).expand(-1, -1, inside.shape[1], -1),
+            split(pool.k_proj(kv)), split(pool.v_proj(kv)), attn_mask=inside[:, None])
+        return pool.c_proj(out.transpose(1, 2).reshape(b, -1, c)), valid

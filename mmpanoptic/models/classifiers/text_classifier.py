@@ -25,12 +25,16 @@ class TextEmbeddingClassifier(nn.Module):
     with text embeddings of the class names, plus a learned "no object"
     embedding as the last column.
 
-    ``logits[..., k] = exp(logit_scale) * cos(W x + b, t_k)`` where ``t_k``
-    is the mean over synonyms and prompt templates of the encoder's
-    (normalised) embeddings of class k, and ``t_{C}`` is the learned void
-    embedding.  Text embeddings are computed once per vocabulary (no
-    gradient) and cached; :meth:`set_vocabulary` swaps the classes without
-    rebuilding the model and invalidates the cache.
+    ``logits[..., k] = s * max_j cos(W x + b, t_kj)`` where ``t_kj`` is the
+    mean over prompt templates of the encoder's (normalised) embeddings of
+    synonym j of class k, ``s = min(exp(logit_scale), 100)`` and the last
+    column uses the learned void embedding.  This is FC-CLIP's (and
+    OpenSeg's / ODISE's) classifier: a class scores as its best-matching
+    synonym.  ``synonym_reduce='mean'`` averages the synonyms' embeddings
+    into one per class instead (our earlier default; measured against the
+    max in ``docs/open_vocabulary.md``).  Text embeddings are computed once
+    per vocabulary (no gradient) and cached; :meth:`set_vocabulary` swaps
+    the classes without rebuilding the model and invalidates the cache.
 
     Args:
         in_channels: width of the mask / query embeddings.
@@ -47,6 +51,8 @@ class TextEmbeddingClassifier(nn.Module):
         own_text_encoder: register the encoder as a sub-module (in
             ``state_dict``); ``False`` for an encoder owned by another
             classifier (K-Net's stages share one), so it is stored once.
+        synonym_reduce: ``'max'`` (FC-CLIP: max over the synonyms' logits)
+            or ``'mean'`` (one averaged embedding per class).
 
     It replaces a query head's ``nn.Linear(C_in, C + 1)`` class layer
     (``Mask2FormerQueryHead(classifier=...)``).
@@ -55,8 +61,12 @@ class TextEmbeddingClassifier(nn.Module):
     def __init__(self, *, in_channels: int, text_encoder: Union[dict, nn.Module],
                  vocabulary: Union[str, Sequence[ClassName]],
                  templates: Union[str, Sequence[str]] = 'none',
-                 init_temperature: float = 0.07, own_text_encoder: bool = True) -> None:
+                 init_temperature: float = 0.07, own_text_encoder: bool = True,
+                 synonym_reduce: str = 'max') -> None:
         super().__init__()
+        if synonym_reduce not in ('max', 'mean'):
+            raise ValueError(f"synonym_reduce must be 'max' or 'mean', got {synonym_reduce!r}")
+        self.synonym_reduce = synonym_reduce
         encoder = MODELS.build(text_encoder) if isinstance(text_encoder, dict) \
             else text_encoder
         if own_text_encoder:
@@ -71,7 +81,7 @@ class TextEmbeddingClassifier(nn.Module):
         self.void_embedding = nn.Parameter(torch.randn(dim) / dim ** 0.5)
         self.logit_scale = nn.Parameter(torch.tensor(1.0 / init_temperature).log())
         self.templates = get_templates(templates)
-        self._cache: Optional[Tuple[tuple, Tensor]] = None
+        self._cache: Optional[Tuple[tuple, Tuple[Tensor, Tensor]]] = None
         self.set_vocabulary(vocabulary)
 
     @property
@@ -86,30 +96,53 @@ class TextEmbeddingClassifier(nn.Module):
             raise ValueError('the vocabulary is empty')
         self.vocabulary = [tuple(_synonyms(c)) for c in vocabulary]
 
-    def text_embeddings(self) -> Tensor:
-        """(C, D) normalised class embeddings of the current vocabulary,
-        computed once per (vocabulary, templates)."""
+    def synonym_embeddings(self) -> Tuple[Tensor, Tensor]:
+        """``(S, D)`` normalised embeddings of every synonym of the current
+        vocabulary (mean over the prompt templates, renormalised) and ``(S,)``
+        the class of each; computed once per (vocabulary, templates)."""
         key = (tuple(self.vocabulary), self.templates)
         if self._cache is None or self._cache[0] != key:
-            texts, owner = [], []
-            for k, synonyms in enumerate(self.vocabulary):
-                for s in synonyms:
-                    for t in self.templates:
-                        texts.append(t.format(s))
-                        owner.append(k)
+            texts = [t.format(s) for synonyms in self.vocabulary for s in synonyms
+                     for t in self.templates]
+            owner = [k for k, synonyms in enumerate(self.vocabulary) for _ in synonyms]
             with torch.no_grad():
                 emb = F.normalize(self.text_encoder.encode(texts).float(), dim=-1)
-            owner_t = torch.tensor(owner, device=emb.device)
-            summed = torch.zeros(self.num_classes, emb.shape[1], device=emb.device)
-            summed.index_add_(0, owner_t, emb)
-            self._cache = (key, F.normalize(summed, dim=-1))
+            emb = F.normalize(emb.view(len(owner), len(self.templates), -1).mean(1), dim=-1)
+            self._cache = (key, (emb, torch.tensor(owner, device=emb.device)))
         return self._cache[1]
+
+    def text_embeddings(self) -> Tensor:
+        """(C, D) normalised class embeddings: the mean of each class's
+        synonym embeddings (what ``synonym_reduce='mean'`` classifies with)."""
+        emb, owner = self.synonym_embeddings()
+        summed = torch.zeros(self.num_classes, emb.shape[1], device=emb.device)
+        return F.normalize(summed.index_add_(0, owner, emb), dim=-1)
+
+    def logit_scale_value(self) -> Tensor:
+        """``exp(logit_scale)`` clamped at 100, as CLIP and FC-CLIP do."""
+        return self.logit_scale.exp().clamp(max=100.0)
+
+    def class_logits(self, x: Tensor, scale) -> Tensor:
+        """(..., C) logits of normalised embeddings ``x`` (..., D) against the
+        vocabulary: ``scale * cos`` reduced over synonyms by
+        ``synonym_reduce``.  Also FC-CLIP's out-of-vocabulary classifier of
+        mask-pooled CLIP image embeddings."""
+        if self.synonym_reduce == 'mean':
+            return scale * x @ self.text_embeddings().to(x).t()
+        emb, owner = self.synonym_embeddings()
+        per_synonym = scale * x @ emb.to(x).t()  # (..., S)
+        if len(owner) == self.num_classes:  # one name per class
+            return per_synonym
+        out = per_synonym.new_full((*x.shape[:-1], self.num_classes), float('-inf'))
+        index = owner.to(x.device).expand_as(per_synonym)
+        return out.scatter_reduce(-1, index, per_synonym, reduce='amax')
 
     def forward(self, x: Tensor) -> Tensor:
         """(..., in_channels) -> (..., C + 1) logits, "no object" last."""
-        text = torch.cat([self.text_embeddings().to(x.device, x.dtype),
-                          F.normalize(self.void_embedding, dim=0)[None]])
-        return self.logit_scale.exp() * F.normalize(self.proj(x), dim=-1) @ text.t()
+        scale = self.logit_scale_value()
+        x = F.normalize(self.proj(x), dim=-1)
+        void = scale * x @ F.normalize(self.void_embedding, dim=0).to(x)
+        return torch.cat([self.class_logits(x, scale), void[..., None]], dim=-1)
 
 
 def build_class_layer(classifier: Optional[dict], in_channels: int, num_classes: int,

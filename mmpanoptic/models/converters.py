@@ -1,4 +1,5 @@
-"""Convert official Mask2Former (detectron2) checkpoints to mmpanoptic keys.
+"""Convert official detectron2 checkpoints (Mask2Former, Panoptic-DeepLab) to
+mmpanoptic keys.
 
 mmdet's released MaskFormer / Mask2Former checkpoints need no conversion:
 our models keep mmdet's module names (tested).  The official Mask2Former
@@ -161,4 +162,145 @@ def convert_mask2former_d2(state_dict: Dict[str, Tensor],
             if sorted(rows) != list(range(len(out[name]))):
                 raise ValueError(f'class_order must be a permutation of 0..{len(out[name]) - 2}')
             out[name] = out[name][rows]
+    return out
+
+
+def load_detectron2_checkpoint(path: str) -> Dict[str, Tensor]:
+    """The ``model`` weights of a detectron2 checkpoint as tensors: a model-zoo
+    ``.pkl`` (numpy arrays, read with ``pickle``) or a ``.pth`` (read with
+    ``weights_only=True``)."""
+    import pickle
+
+    import numpy as np
+    if path.endswith('.pkl'):
+        with open(path, 'rb') as f:
+            data = pickle.load(f, encoding='latin1')
+    else:
+        data = torch.load(path, map_location='cpu', weights_only=True)
+    model = data.get('model', data)
+    return {k: v if isinstance(v, torch.Tensor) else torch.as_tensor(np.asarray(v))
+            for k, v in model.items()}
+
+
+def _deeplab_stem_key(key: str) -> Optional[str]:
+    """detectron2's DeepLab stem (conv1..3, each with a norm) -> mmseg's
+    ``ResNetV1c.stem`` Sequential (conv, norm, relu) x 3."""
+    m = re.match(r'stem\.conv([123])\.(norm\.)?', key)
+    if not m:
+        return None
+    index = 3 * (int(m.group(1)) - 1) + (1 if m.group(2) else 0)
+    return f'stem.{index}.' + key[m.end():]
+
+
+def _ds_conv_key(key: str) -> str:
+    """detectron2 ``DepthwiseSeparableConv2d`` -> mmcv's module names."""
+    m = re.match(r'(depthwise|pointwise)\.(norm\.)?', key)
+    if not m:
+        raise ConversionError(key)
+    return f'{m.group(1)}_conv.{"bn" if m.group(2) else "conv"}.' + key[m.end():]
+
+
+def _conv_key(key: str) -> str:
+    """detectron2 ``Conv2d`` with an optional ``norm`` -> mmcv ``ConvModule``."""
+    return 'bn.' + key[len('norm.'):] if key.startswith('norm.') else 'conv.' + key
+
+
+def _deeplab_decoder_key(key: str, low_levels: Dict[str, int]) -> str:
+    """Key under detectron2's ``decoder`` -> under our :class:`DeepLabV3PlusDecoder`."""
+    m = re.match(r'(res\d)\.(project_conv|fuse_conv)\.', key)
+    if not m:
+        raise ConversionError(key)
+    level, part, rest = m.group(1), m.group(2), key[m.end():]
+    if level not in low_levels:  # the ASPP on the coarsest level
+        m = re.match(r'convs\.(\d)\.', rest)
+        if rest.startswith('project.'):
+            return 'aspp_bottleneck.' + _conv_key(rest[len('project.'):])
+        if m and rest[m.end():].startswith('1.'):  # image pooling: AvgPool, Conv2d
+            return 'image_pool.1.conv.' + rest[m.end() + 2:]
+        if m and int(m.group(1)) == 0:
+            return 'aspp.0.' + _conv_key(rest[m.end():])
+        if m:
+            return f'aspp.{m.group(1)}.' + _ds_conv_key(rest[m.end():])
+        raise ConversionError(key)
+    i = low_levels[level]
+    if part == 'project_conv':
+        return f'projections.{i}.' + _conv_key(rest)
+    return f'fusions.{i}.' + _ds_conv_key(rest)
+
+
+def convert_panoptic_deeplab_d2(state_dict: Dict[str, Tensor],
+                                class_order: Optional[Sequence[int]] = None,
+                                low_levels: Sequence[str] = ('res3', 'res2')) -> 'OrderedDict':
+    """Map a detectron2 Panoptic-DeepLab ``model`` state dict to mmpanoptic keys.
+
+    For the detectron2 layout of
+    ``configs/panoptic_deeplab/panoptic-deeplab_r52-dsconv_os16_200k_coco-panoptic.py``
+    (DeepLab stem, depthwise separable convs, ``channel_order='detectron2'``,
+    ``center_head='conv3x3'``); no tensor is reshaped.
+
+    Args:
+        state_dict: detectron2 weights (``checkpoint['model']``).
+        class_order: for each of our labels, detectron2's class index (rows
+            of ``sem_seg_head.predictor``); None keeps the order (COCO).
+        low_levels: detectron2's decoder levels fused after the ASPP, coarse
+            to fine (our ``low_level_indices`` order).
+
+    >>> import torch
+    >>> sd = {'backbone.stem.conv2.norm.weight': torch.ones(2),
+    ...       'ins_embed_head.decoder.res5.project_conv.convs.4.1.bias': torch.ones(2),
+    ...       'ins_embed_head.center_head.1.norm.bias': torch.ones(2)}
+    >>> list(convert_panoptic_deeplab_d2(sd))  # doctest: +NORMALIZE_WHITESPACE
+    ['backbone.stem.4.weight', 'decode_head.instance_decoder.image_pool.1.conv.bias',
+     'decode_head.center_predictor.1.bn.bias']
+    >>> 'backbone.stem.4.num_batches_tracked' in convert_panoptic_deeplab_d2(
+    ...     {'backbone.stem.conv2.norm.running_mean': torch.ones(2)})
+    True
+    """
+    levels = {name: i for i, name in enumerate(low_levels)}
+    heads = {'sem_seg_head.': 'semantic', 'ins_embed_head.': 'instance'}
+    out = OrderedDict()
+    for key, value in state_dict.items():
+        try:
+            if key.startswith('backbone.'):
+                rest = key[len('backbone.'):]
+                new = _deeplab_stem_key(rest)
+                new = 'backbone.' + (new if new is not None else _resnet_key(rest))
+            elif key.startswith(tuple(heads)):
+                prefix = next(p for p in heads if key.startswith(p))
+                rest = key[len(prefix):]
+                if rest.startswith('decoder.'):
+                    new = (f'decode_head.{heads[prefix]}_decoder.'
+                           + _deeplab_decoder_key(rest[len('decoder.'):], levels))
+                elif rest.startswith(('head.', 'offset_head.')):  # 5x5 separable
+                    name = 'semantic' if rest.startswith('head.') else 'offset'
+                    new = (f'decode_head.{name}_predictor.0.'
+                           + _ds_conv_key(rest.split('.', 1)[1]))
+                elif rest.startswith(('predictor.', 'offset_predictor.', 'center_predictor.')):
+                    name = {'predictor': 'semantic', 'offset_predictor': 'offset',
+                            'center_predictor': 'center'}[rest.split('.')[0]]
+                    index = 2 if name == 'center' else 1
+                    new = f'decode_head.{name}_predictor.{index}.' + rest.split('.', 1)[1]
+                elif rest.startswith('center_head.'):
+                    index, tail = rest[len('center_head.'):].split('.', 1)
+                    new = f'decode_head.center_predictor.{index}.' + _conv_key(tail)
+                else:
+                    raise ConversionError(key)
+            elif key in ('pixel_mean', 'pixel_std'):
+                continue  # the data preprocessor holds these
+            else:
+                raise ConversionError(key)
+        except ConversionError:
+            raise ConversionError(f'unknown Panoptic-DeepLab key: {key}') from None
+        out[new] = value
+    # Checkpoints saved without ``num_batches_tracked`` (unused in eval)
+    # still load strictly.
+    for key in [k for k in out if k.endswith('.running_mean')]:
+        out.setdefault(key[:-len('running_mean')] + 'num_batches_tracked',
+                       torch.tensor(0, dtype=torch.long))
+    if class_order is not None:
+        for name in ('decode_head.semantic_predictor.1.weight',
+                     'decode_head.semantic_predictor.1.bias'):
+            if sorted(class_order) != list(range(len(out[name]))):
+                raise ValueError(f'class_order must be a permutation of 0..{len(out[name]) - 1}')
+            out[name] = out[name][list(class_order)]
     return out

@@ -1,4 +1,4 @@
-"""mmdet and detectron2 Mask2Former weights load into our models."""
+"""mmdet and detectron2 weights (Mask2Former, Panoptic-DeepLab) load into our models."""
 import copy
 import os.path as osp
 
@@ -8,7 +8,11 @@ import torch.nn.functional as F
 from mmdet.registry import MODELS as MMDET_MODELS
 from mmengine.config import Config, ConfigDict
 
-from mmpanoptic.models.converters import ConversionError, convert_mask2former_d2
+from mmpanoptic.models.converters import (
+    ConversionError,
+    convert_mask2former_d2,
+    convert_panoptic_deeplab_d2,
+)
 from mmpanoptic.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -317,3 +321,158 @@ def test_detectron2_swin_checkpoint_converts_and_loads_strictly():
     w = d2['backbone.layers.0.downsample.reduction.weight'].view(64, 4, embed)
     expect = w[:, [0, 2, 1, 3]].transpose(1, 2).reshape(64, 4 * embed)
     assert torch.equal(converted['backbone.stages.0.downsample.reduction.weight'], expect)
+
+
+def d2_panoptic_deeplab_keys(num_classes, rng):
+    """detectron2's Panoptic-DeepLab R-52 DSConv COCO model: key names and
+    shapes from its modules (``build_resnet_deeplab_backbone`` with the
+    DeepLab stem, ``PanopticDeepLabSemSegHead`` / ``PanopticDeepLabInsEmbedHead``
+    on ``DeepLabV3PlusHead`` with ``ASPP`` and ``DepthwiseSeparableConv2d``),
+    written out here because detectron2 is not installed."""
+    sd = {}
+
+    def norm(prefix, c):  # SyncBN; model-zoo files carry no num_batches_tracked
+        sd.update({f'{prefix}norm.{n}': rng(c) for n in
+                   ('weight', 'bias', 'running_mean', 'running_var')})
+
+    def conv(prefix, cout, cin, k, with_norm=True):
+        sd[prefix + 'weight'] = rng(cout, cin, k, k)
+        if with_norm:
+            norm(prefix, cout)
+        else:
+            sd[prefix + 'bias'] = rng(cout)
+
+    def ds_conv(prefix, cin, cout, k):
+        conv(prefix + 'depthwise.', cin, 1, k)
+        conv(prefix + 'pointwise.', cout, cin, 1)
+
+    for i, (cin, cout) in enumerate(((3, 64), (64, 64), (64, 128)), 1):
+        conv(f'backbone.stem.conv{i}.', cout, cin, 3)
+    cin = 128
+    for stage, (blocks, width) in zip(range(2, 6), ((3, 64), (4, 128), (6, 256), (3, 512))):
+        for b in range(blocks):
+            p = f'backbone.res{stage}.{b}.'
+            conv(p + 'conv1.', width, cin, 1)
+            conv(p + 'conv2.', width, width, 3)
+            conv(p + 'conv3.', width * 4, width, 1)
+            if b == 0:
+                conv(p + 'shortcut.', width * 4, cin, 1)
+            cin = width * 4
+
+    def decoder(prefix, projections, decoder_channels):
+        a = prefix + 'decoder.res5.project_conv.'
+        conv(a + 'convs.0.', 256, 2048, 1)
+        for i in (1, 2, 3):
+            ds_conv(f'{a}convs.{i}.', 2048, 256, 3)
+        conv(a + 'convs.4.1.', 256, 2048, 1, with_norm=False)
+        conv(a + 'project.', 256, 5 * 256, 1)
+        width = 256
+        for level, cin_level, proj in zip(('res3', 'res2'), (512, 256), projections):
+            conv(f'{prefix}decoder.{level}.project_conv.', proj, cin_level, 1)
+            ds_conv(f'{prefix}decoder.{level}.fuse_conv.', proj + width, decoder_channels, 5)
+            width = decoder_channels
+
+    decoder('sem_seg_head.', (64, 32), 256)
+    ds_conv('sem_seg_head.head.', 256, 256, 5)
+    conv('sem_seg_head.predictor.', num_classes, 256, 1, with_norm=False)
+    decoder('ins_embed_head.', (32, 16), 128)
+    conv('ins_embed_head.center_head.0.', 128, 128, 3)
+    conv('ins_embed_head.center_head.1.', 32, 128, 3)
+    conv('ins_embed_head.center_predictor.', 1, 32, 1, with_norm=False)
+    ds_conv('ins_embed_head.offset_head.', 128, 32, 5)
+    conv('ins_embed_head.offset_predictor.', 2, 32, 1, with_norm=False)
+    sd['pixel_mean'] = torch.zeros(3, 1, 1)
+    return sd
+
+
+def test_detectron2_panoptic_deeplab_checkpoint_converts_and_loads_strictly():
+    """Every key of detectron2's model maps to ours with its shape, the load
+    is strict, and the instance decoder computes what detectron2's computes
+    (ASPP branches then image pooling; low-level projection then upsampled)."""
+    gen = torch.Generator().manual_seed(0)
+
+    def rng(*shape):
+        return torch.rand(*shape, generator=gen) * 0.2 + (0.9 if len(shape) == 1 else -0.1)
+
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/panoptic_deeplab/'
+                                   'panoptic-deeplab_r52-dsconv_os16_200k_coco-panoptic.py'))
+    ours = MODELS.build(cfg.model).eval()
+    d2 = d2_panoptic_deeplab_keys(133, rng)
+    converted = convert_panoptic_deeplab_d2(d2)
+    state = ours.state_dict()
+    assert sorted(converted) == sorted(state)
+    for k, v in converted.items():
+        assert state[k].shape == v.shape, k
+    ours.load_state_dict(converted, strict=True)
+
+    def bn(x, p):
+        return F.batch_norm(x, d2[p + 'norm.running_mean'], d2[p + 'norm.running_var'],
+                            d2[p + 'norm.weight'], d2[p + 'norm.bias'], eps=1e-5)
+
+    def conv(x, p, padding=0, dilation=1, groups=1):
+        return F.relu(bn(F.conv2d(x, d2[p + 'weight'], padding=padding, dilation=dilation,
+                                  groups=groups), p))
+
+    def ds(x, p, k, dilation=1):
+        x = conv(x, p + 'depthwise.', padding=dilation * (k // 2), dilation=dilation,
+                 groups=x.shape[1])
+        return conv(x, p + 'pointwise.')
+
+    torch.manual_seed(0)
+    feats = [torch.randn(1, c, s, s) for c, s in ((256, 16), (512, 8), (1024, 4), (2048, 4))]
+    p = 'ins_embed_head.decoder.'
+    a = p + 'res5.project_conv.'
+    top = feats[-1]
+    branches = [conv(top, a + 'convs.0.')]
+    branches += [ds(top, f'{a}convs.{i}.', 3, d) for i, d in zip((1, 2, 3), (6, 12, 18))]
+    pooled = F.relu(F.conv2d(top.mean((2, 3), keepdim=True), d2[a + 'convs.4.1.weight'],
+                             d2[a + 'convs.4.1.bias'])).expand(-1, -1, 4, 4)
+    y = conv(torch.cat(branches + [pooled], 1), a + 'project.')
+    for level, feat in (('res3', feats[1]), ('res2', feats[0])):
+        proj = conv(feat, f'{p}{level}.project_conv.')
+        up = F.interpolate(y, size=proj.shape[-2:], mode='bilinear', align_corners=False)
+        y = ds(torch.cat([proj, up], 1), f'{p}{level}.fuse_conv.', 5)
+    with torch.no_grad():
+        torch.testing.assert_close(ours.decode_head.instance_decoder(feats), y,
+                                   rtol=1e-4, atol=1e-4)
+        center = conv(conv(y, 'ins_embed_head.center_head.0.', padding=1),
+                      'ins_embed_head.center_head.1.', padding=1)
+        center = F.conv2d(center, d2['ins_embed_head.center_predictor.weight'],
+                          d2['ins_embed_head.center_predictor.bias'])
+        torch.testing.assert_close(ours.decode_head.center_predictor(y), center,
+                                   rtol=1e-4, atol=1e-4)
+    # the backbone: DeepLab stem (3 convs), res5 dilated 2, 4, 8
+    assert [m.conv2.dilation for m in ours.backbone.layer4] == [(2, 2), (4, 4), (8, 8)]
+    torch.testing.assert_close(converted['backbone.stem.6.weight'],
+                               d2['backbone.stem.conv3.weight'])
+    with pytest.raises(ConversionError, match='ins_embed_head.extra'):
+        convert_panoptic_deeplab_d2({'ins_embed_head.extra.weight': torch.zeros(1)})
+
+
+def test_panoptic_deeplab_converter_tool_reads_a_model_zoo_pkl(tmp_path):
+    """The tool reads detectron2's pickled numpy arrays and writes a file that
+    ``load_from`` / ``tools/test.py`` load strictly."""
+    import pickle
+    import sys
+
+    from mmengine.runner import load_checkpoint
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'model_converters'))
+    try:
+        from panoptic_deeplab_d2_to_mmpanoptic import main
+    finally:
+        sys.path.pop(0)
+    gen = torch.Generator().manual_seed(1)
+    d2 = d2_panoptic_deeplab_keys(19, lambda *s: torch.rand(*s, generator=gen))
+    src, dst = str(tmp_path / 'model_final.pkl'), str(tmp_path / 'converted.pth')
+    with open(src, 'wb') as f:
+        pickle.dump(dict(model={k: v.numpy() for k, v in d2.items()},
+                         __author__='Detectron2 Model Zoo'), f)
+    order = list(range(19))[::-1]
+    main([src, dst, '--class-order', ','.join(map(str, order))])
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/panoptic_deeplab/'
+                                   'panoptic-deeplab_r52-dsconv_os16_200k_coco-panoptic.py'))
+    cfg.model.num_things_classes, cfg.model.num_stuff_classes = 8, 11
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, dst, strict=True)
+    torch.testing.assert_close(model.decode_head.semantic_predictor[1].bias,
+                               d2['sem_seg_head.predictor.bias'][order])

@@ -10,23 +10,10 @@ conversion.  Unknown keys stop the conversion with the key named.
 """
 import argparse
 import os.path as osp
-import pickle
 
-import numpy as np
 import torch
 
-from mmpanoptic.models.converters import convert_mask2former_d2
-
-
-def load_d2(path):
-    if path.endswith('.pkl'):
-        with open(path, 'rb') as f:
-            data = pickle.load(f, encoding='latin1')
-    else:
-        data = torch.load(path, map_location='cpu', weights_only=True)
-    model = data.get('model', data)
-    return {k: torch.as_tensor(np.asarray(v)) if not isinstance(v, torch.Tensor) else v
-            for k, v in model.items()}
+from mmpanoptic.models.converters import convert_mask2former_d2, load_detectron2_checkpoint
 
 
 def main(argv=None):
@@ -37,7 +24,7 @@ def main(argv=None):
                         help='comma-separated detectron2 class index for each of our labels')
     args = parser.parse_args(argv)
     order = [int(i) for i in args.class_order.split(',')] if args.class_order else None
-    state = convert_mask2former_d2(load_d2(args.src), class_order=order)
+    state = convert_mask2former_d2(load_detectron2_checkpoint(args.src), class_order=order)
     torch.save(dict(state_dict=state, meta=dict(converted_from=osp.basename(args.src))),
                args.dst)
     print(f'{len(state)} tensors written to {args.dst}')

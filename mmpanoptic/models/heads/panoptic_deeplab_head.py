@@ -37,6 +37,15 @@ class DeepLabV3PlusDecoder(BaseModule):
         low_level_channels: 1x1 projection width of each of those levels.
         decoder_channels: output width of every fusion step.
         norm_cfg, act_cfg: of every conv.
+        aspp_separable: the dilated ASPP branches are 3x3 depthwise
+            separable convs (detectron2's ``USE_DEPTHWISE_SEPARABLE_CONV``).
+        image_pool_norm: the image-pooling branch has a norm layer (False:
+            a biased 1x1 conv, as detectron2's ASPP).
+        aspp_dropout: dropout after the ASPP projection (detectron2: 0.1).
+        channel_order: ``'ours'`` concatenates [pooled, ASPP branches] and
+            [upsampled, low-level]; ``'detectron2'`` [ASPP branches, pooled]
+            and [low-level, upsampled], so detectron2's weights apply as
+            they are.
 
     >>> dec = DeepLabV3PlusDecoder(in_channels=[8, 16, 32], aspp_channels=16,
     ...                            aspp_dilations=(1, 2), low_level_indices=(1, 0),
@@ -57,10 +66,18 @@ class DeepLabV3PlusDecoder(BaseModule):
                  decoder_channels: int = 256,
                  norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
+                 aspp_separable: bool = False,
+                 image_pool_norm: bool = True,
+                 aspp_dropout: float = 0.0,
+                 channel_order: str = 'ours',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         norm_cfg = norm_cfg or dict(type='BN', requires_grad=True)
         act_cfg = act_cfg or dict(type='ReLU')
+        if channel_order not in ('ours', 'detectron2'):
+            raise ValueError(f"channel_order must be 'ours' or 'detectron2', got "
+                             f'{channel_order!r}')
+        self.channel_order = channel_order
         if len(low_level_indices) != len(low_level_channels):
             raise ValueError(f'low_level_indices {tuple(low_level_indices)} and '
                              f'low_level_channels {tuple(low_level_channels)} differ in length')
@@ -68,11 +85,20 @@ class DeepLabV3PlusDecoder(BaseModule):
         self.low_level_indices = tuple(low_level_indices)
         self.image_pool = nn.Sequential(
             nn.AdaptiveAvgPool2d(1),
-            ConvModule(top, aspp_channels, 1, norm_cfg=norm_cfg, act_cfg=act_cfg))
-        self.aspp = ASPPModule(tuple(aspp_dilations), top, aspp_channels, None, norm_cfg,
-                               act_cfg)
+            ConvModule(top, aspp_channels, 1, norm_cfg=norm_cfg if image_pool_norm else None,
+                       act_cfg=act_cfg))
+        if aspp_separable:  # 1x1 branch, then 3x3 depthwise separable dilated ones
+            self.aspp = nn.ModuleList([
+                ConvModule(top, aspp_channels, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+                if d == 1 else DepthwiseSeparableConvModule(
+                    top, aspp_channels, 3, padding=d, dilation=d, norm_cfg=norm_cfg,
+                    act_cfg=act_cfg) for d in aspp_dilations])
+        else:
+            self.aspp = ASPPModule(tuple(aspp_dilations), top, aspp_channels, None, norm_cfg,
+                                   act_cfg)
         self.aspp_bottleneck = ConvModule((len(aspp_dilations) + 1) * aspp_channels,
                                           aspp_channels, 1, norm_cfg=norm_cfg, act_cfg=act_cfg)
+        self.aspp_dropout = nn.Dropout(aspp_dropout) if aspp_dropout > 0 else nn.Identity()
         self.projections = nn.ModuleList()
         self.fusions = nn.ModuleList()
         width = aspp_channels
@@ -89,11 +115,14 @@ class DeepLabV3PlusDecoder(BaseModule):
         """(B, decoder_channels, h, w) at the finest fused level."""
         top = feats[-1]
         pooled = self.image_pool(top).expand(-1, -1, *top.shape[-2:])
-        x = self.aspp_bottleneck(torch.cat([pooled, *self.aspp(top)], 1))
+        branches = [branch(top) for branch in self.aspp]
+        d2 = self.channel_order == 'detectron2'
+        x = self.aspp_bottleneck(torch.cat(branches + [pooled] if d2 else [pooled] + branches, 1))
+        x = self.aspp_dropout(x)
         for idx, proj, fuse in zip(self.low_level_indices, self.projections, self.fusions):
             low = proj(feats[idx])
             x = F.interpolate(x, size=low.shape[-2:], mode='bilinear', align_corners=False)
-            x = fuse(torch.cat([x, low], 1))
+            x = fuse(torch.cat([low, x] if d2 else [x, low], 1))
         return x
 
 
@@ -129,6 +158,9 @@ class PanopticDeepLabHead(BaseModule):
         semantic_head_channels, instance_head_channels: widths of the
             prediction heads' 5x5 convs (paper: 256 and 32).
         norm_cfg, act_cfg: of the prediction heads.
+        center_head: ``'separable'`` (one 5x5 depthwise separable conv, as
+            the other heads) or ``'conv3x3'`` (two 3x3 convs, the first
+            keeping the decoder width: detectron2's center head).
     """
 
     def __init__(self,
@@ -140,10 +172,13 @@ class PanopticDeepLabHead(BaseModule):
                  instance_head_channels: int = 32,
                  norm_cfg: Optional[dict] = None,
                  act_cfg: Optional[dict] = None,
+                 center_head: str = 'separable',
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         norm_cfg = norm_cfg or dict(type='BN', requires_grad=True)
         act_cfg = act_cfg or dict(type='ReLU')
+        if center_head not in ('separable', 'conv3x3'):
+            raise ValueError(f"center_head must be 'separable' or 'conv3x3', got {center_head!r}")
         self.num_classes = num_classes
         self.semantic_decoder = MODELS.build(semantic_decoder)
         self.instance_decoder = MODELS.build(instance_decoder)
@@ -151,8 +186,15 @@ class PanopticDeepLabHead(BaseModule):
         inst_c = self.instance_decoder.out_channels
         self.semantic_predictor = _Predictor(sem_c, semantic_head_channels, num_classes,
                                              norm_cfg, act_cfg)
-        self.center_predictor = _Predictor(inst_c, instance_head_channels, 1, norm_cfg,
-                                           act_cfg)
+        if center_head == 'separable':
+            self.center_predictor = _Predictor(inst_c, instance_head_channels, 1, norm_cfg,
+                                               act_cfg)
+        else:
+            self.center_predictor = nn.Sequential(
+                ConvModule(inst_c, inst_c, 3, padding=1, norm_cfg=norm_cfg, act_cfg=act_cfg),
+                ConvModule(inst_c, instance_head_channels, 3, padding=1, norm_cfg=norm_cfg,
+                           act_cfg=act_cfg),
+                nn.Conv2d(instance_head_channels, 1, 1))
         self.offset_predictor = _Predictor(inst_c, instance_head_channels, 2, norm_cfg,
                                            act_cfg)
 

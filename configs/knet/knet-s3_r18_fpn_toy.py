@@ -26,9 +26,7 @@ model = dict(
             num_heads=4,
             feedforward_channels=4 * width,
             kernel_updator_cfg=dict(in_channels=width, feat_channels=width,
-                                    out_channels=width))),
-    # 32x32 mask logits hold 1024 pixels: sample that many points.
-    criterion=dict(matcher=dict(num_points=1024), num_points=1024))
+                                    out_channels=width))))
 
 max_iters = 2000
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)

@@ -34,7 +34,9 @@ def open_vocab(path, **head):
 @pytest.mark.parametrize('path,head', [
     ('configs/mask2former/mask2former_r18_toy.py', {}),
     ('configs/maskformer/maskformer_r18_toy.py', {}),
-    ('configs/knet/knet-s3_r18_fpn_toy.py', dict(num_stuff_kernels=4)),
+    # K-Net's open vocabulary uses the softmax recipe: the official one ties
+    # stuff kernel j to stuff class j, so the stuff count cannot change.
+    ('configs/knet/knet-s3_r18_fpn_softmax_toy.py', dict(num_stuff_kernels=4)),
 ])
 def test_vocabulary_swap_in_every_query_model(path, head):
     torch.manual_seed(0)
@@ -69,19 +71,35 @@ def test_geometric_ensemble_by_hand():
     # one query, classes (seen, unseen), void last
     p_in = torch.tensor([0.6, 0.1, 0.3])
     p_out = torch.tensor([0.2, 0.8])
-    got = geometric_ensemble(p_in.log()[None], p_out.log()[None],
-                             torch.tensor([True, False]), alpha=0.4, beta=0.8).exp()[0]
-    seen = 0.6 ** 0.6 * 0.2 ** 0.4
-    unseen = 0.1 ** 0.2 * 0.8 ** 0.8
+    seen_mask = torch.tensor([True, False])
+    # official: p_in over the two classes without void (0.6 / 0.7, 0.1 / 0.7)
+    got = geometric_ensemble(p_in.log()[None], p_out.log()[None], seen_mask,
+                             alpha=0.4, beta=0.8).exp()[0]
+    seen = (0.6 / 0.7) ** 0.6 * 0.2 ** 0.4
+    unseen = (0.1 / 0.7) ** 0.2 * 0.8 ** 0.8
     expect = torch.tensor([seen / (seen + unseen) * 0.7, unseen / (seen + unseen) * 0.7, 0.3])
     assert torch.allclose(got, expect, atol=1e-6)
     assert math.isclose(float(got.sum()), 1.0, abs_tol=1e-6)
-    # alpha = beta = 0: the in-vocabulary probabilities come back unchanged
-    same = geometric_ensemble(p_in.log()[None], p_out.log()[None],
-                              torch.tensor([True, False]), alpha=0.0, beta=0.0).exp()[0]
+    # 'joint': the class columns of the softmax over all three
+    joint = geometric_ensemble(p_in.log()[None], p_out.log()[None], seen_mask,
+                               alpha=0.4, beta=0.8, void='joint').exp()[0]
+    seen, unseen = 0.6 ** 0.6 * 0.2 ** 0.4, 0.1 ** 0.2 * 0.8 ** 0.8
+    expect = torch.tensor([seen / (seen + unseen) * 0.7, unseen / (seen + unseen) * 0.7, 0.3])
+    assert torch.allclose(joint, expect, atol=1e-6)
+    assert not torch.allclose(joint, got, atol=1e-3)  # the two readings differ
+    # alpha = beta = 0 (or an invalid mask): the in-vocabulary probabilities
+    same = geometric_ensemble(p_in.log()[None], p_out.log()[None], seen_mask,
+                              alpha=0.0, beta=0.0).exp()[0]
     assert torch.allclose(same, p_in, atol=1e-6)
+    two = torch.stack([p_in, p_in]).log()
+    masked = geometric_ensemble(two, torch.stack([p_out, p_out]).log(), seen_mask,
+                                valid=torch.tensor([True, False])).exp()
+    assert torch.allclose(masked[0], got, atol=1e-6)
+    assert torch.allclose(masked[1], p_in, atol=1e-6)
     with pytest.raises(ValueError, match='shapes disagree'):
         geometric_ensemble(torch.zeros(1, 3), torch.zeros(1, 3), torch.ones(3, dtype=bool))
+    with pytest.raises(ValueError, match='void'):
+        geometric_ensemble(p_in[None], p_out[None], seen_mask, void='drop')
 
 
 def test_mask_pool_by_hand():
@@ -89,13 +107,46 @@ def test_mask_pool_by_hand():
     feats[:, 1] *= 10
     big = 30.0
     masks = torch.tensor([[[big, -big], [big, -big]],  # left column
-                          [[0.0, 0.0], [0.0, 0.0]]])[None]  # sigmoid 0.5 everywhere
+                          [[0.0, 0.0], [0.0, 0.0]],  # logit 0: empty as a binary mask
+                          [[1.0, -1.0], [-big, -big]]])[None]  # top-left pixel
     pooled = mask_pool(feats, masks)
     assert torch.allclose(pooled[0, 0], torch.tensor([2.0, 20.0]), atol=1e-4)
-    assert torch.allclose(pooled[0, 1], torch.tensor([2.5, 25.0]), atol=1e-4)
+    assert torch.allclose(pooled[0, 1], torch.zeros(2))
+    assert torch.allclose(pooled[0, 2], torch.tensor([1.0, 10.0]), atol=1e-4)
+    soft = mask_pool(feats, masks, binary=False)  # sigmoid weights: 0.5 everywhere
+    assert torch.allclose(soft[0, 1], torch.tensor([2.5, 25.0]), atol=1e-4)
     # masks at another resolution are resized to the features
     assert mask_pool(feats, masks.repeat_interleave(2, -1).repeat_interleave(2, -2)).shape \
-        == (1, 2, 2)
+        == (1, 3, 2)
+
+
+def test_clip_mask_embed_by_hand():
+    """CLIP's attention pool restricted to a mask: one pixel -> that pixel's
+    value projection; a mask with no pixel -> flagged invalid, no NaN."""
+    torch.manual_seed(0)
+    tower = CLIPResNet(arch=((1, 1, 1, 1), 16, 32, 64))
+    with torch.no_grad():
+        tower.attnpool.positional_embedding.normal_()
+    res5 = torch.randn(1, 512, 2, 2)
+    masks = torch.full((1, 3, 2, 2), -5.0)
+    masks[0, 0, 1, 0] = 5.0  # one pixel
+    masks[0, 1] = 5.0  # everything
+    emb, valid = tower.mask_embed(res5, masks)
+    assert valid.tolist() == [[True, True, False]] and emb.isfinite().all()
+    pos = tower.attnpool.positional_embedding[1:].t().reshape(1, 512, 2, 2)  # 2 x 2 grid
+    pixel = res5[0, :, 1, 0] + pos[0, :, 1, 0]
+    expect = tower.attnpool.c_proj(tower.attnpool.v_proj(pixel))
+    assert torch.allclose(emb[0, 0], expect, atol=1e-4)
+    # the whole mask: softmax-weighted values of all four pixels, 8 heads of 64
+    kv = (res5 + pos).flatten(2)[0].t()  # (4, 512)
+    q = tower.attnpool.q_proj(res5.flatten(2).mean(-1)[0] + tower.attnpool.positional_embedding[0])
+    k, v = tower.attnpool.k_proj(kv), tower.attnpool.v_proj(kv)
+    heads = []
+    for h in range(8):
+        sl = slice(64 * h, 64 * (h + 1))
+        w = (k[:, sl] @ q[sl] / 8.0).softmax(0)
+        heads.append(w @ v[:, sl])
+    assert torch.allclose(emb[0, 1], tower.attnpool.c_proj(torch.cat(heads)), atol=1e-4)
 
 
 def tiny_fcclip(tmp_path=None):
@@ -122,10 +173,9 @@ def test_fcclip_predicts_with_the_ensemble_and_marks_seen_classes():
         # the ensemble is what the model feeds the fusion
         feats = model.backbone(x)
         cls, m = model.panoptic_head(feats, [sample().metainfo])
-        emb = torch.nn.functional.normalize(model.backbone.embed(mask_pool(feats[-1], m[-1])),
-                                            dim=-1)
-        out = 100.0 * emb @ model.classifier.text_embeddings().t()
-        expect = geometric_ensemble(cls[-1], out, model.seen_mask())
+        emb, valid = model.backbone.mask_embed(feats[-1], m[-1])
+        out = model.classifier.class_logits(torch.nn.functional.normalize(emb, dim=-1), 100.0)
+        expect = geometric_ensemble(cls[-1], out, model.seen_mask(), valid=valid)
         assert torch.allclose(logp, expect, atol=1e-5)
         model.set_vocabulary(['person, people', 'solar panel', 'sky', 'road'], num_things=2)
         assert model.seen_mask().tolist() == [True, False, False, True]  # COCO has road
@@ -172,6 +222,21 @@ def test_fcclip_stores_each_weight_once():
     keys = list(model.state_dict())
     assert not any(k.startswith('classifier.') for k in keys)
     assert any(k.startswith('panoptic_head.cls_embed.text_encoder.') for k in keys)
+
+
+def test_official_knet_takes_a_vocabulary_with_its_stuff_count_only():
+    torch.manual_seed(0)
+    model = open_vocab('configs/knet/knet-s3_r18_fpn_toy.py')
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        cls, _ = model.inference_logits(x, [sample()])
+        assert cls.shape[-1] == 8  # sigmoid scores: the void column is dropped
+        model.set_vocabulary(['car', 'person', 'bus', 'road', 'sky', 'lake', 'sand'], 3)
+        out = model.predict(x, [sample()])[0].pred_panoptic_seg
+        assert all(0 <= s['label'] < 7 for s in out.segments_info)
+        model.set_vocabulary(['car', 'person', 'road', 'sky'], num_things=2)
+        with pytest.raises(ValueError, match='one kernel per stuff class'):
+            model.predict(x, [sample()])
 
 
 def test_knet_stores_its_shared_text_encoder_once():

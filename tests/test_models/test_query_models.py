@@ -72,7 +72,7 @@ def test_knet_kernels_are_things_then_one_per_stuff_class():
     with torch.no_grad():
         cls, masks = head(model.extract_feat(x))
     assert len(cls) == 3 and len(masks) == 3  # one output per update stage
-    assert cls[-1].shape == (2, 20 + 4, 9)  # 20 thing kernels + 4 stuff, 8 classes + 1
+    assert cls[-1].shape == (2, 20 + 4, 8)  # 20 thing kernels + 4 stuff, 8 sigmoid classes
     assert masks[-1].shape == (2, 24, 16, 16)
 
 

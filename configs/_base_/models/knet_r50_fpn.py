@@ -1,7 +1,12 @@
 # K-Net, ResNet-50 + FPN, COCO panoptic counts (Zhang et al., NeurIPS 2021):
-# 100 thing kernels + one kernel per stuff class, 3 kernel-update stages
-# (mmsegmentation's KernelUpdateHead), trained with the shared Hungarian set
-# criterion (BCE + dice on 12544 sampled points, as Mask2Former).
+# 100 thing kernels + one kernel per stuff class, 3 kernel-update stages, as
+# the official knet_s3_r50_fpn_panoptic.py: sigmoid class scores, features
+# gathered under each kernel's binary mask, thing kernels Hungarian-matched
+# (focal 2 + mask 1 + dice 4), stuff kernel j fixed to stuff class j, focal
+# (2.0) + BCE (1.0) + dice (4.0) + rank (0.1) losses on dense masks, and the
+# official panoptic merge (overlap 0.6, thing score 0.3).
+# Our earlier softmax variant (shared Mask2Former criterion and inference):
+# _base_/models/knet_r50_fpn_softmax.py.
 num_things_classes = 80
 num_stuff_classes = 53
 feat_channels = 256
@@ -40,8 +45,10 @@ model = dict(
         num_levels=4,
         num_stages=3,
         norm_cfg=dict(type='GN', num_groups=32, requires_grad=True),
+        cls_activation='sigmoid',
         kernel_update_head=dict(
-            type='mmseg.KernelUpdateHead',
+            type='KNetUpdateHead',
+            mask_gather='sigmoid_hard',
             num_ffn_fcs=2,
             num_heads=8,
             num_mask_fcs=1,
@@ -59,15 +66,9 @@ model = dict(
                 act_cfg=dict(type='ReLU', inplace=True),
                 norm_cfg=dict(type='LN')))),
     criterion=dict(
-        type='MaskSetCriterion',
-        matcher=dict(type='HungarianMaskMatcher', cost_class=2.0, cost_mask=5.0,
-                     cost_dice=5.0, mask_cost='bce', num_points=12544),
-        no_object_weight=0.1,
-        loss_cls_weight=2.0,
-        loss_mask_weight=5.0,
-        loss_dice_weight=5.0,
-        mask_loss='bce',
-        num_points=12544),
-    fusion=dict(type='MaskClassificationFusion', object_mask_thr=0.8, iou_thr=0.8,
-                panoptic_on=True, semantic_on=False, instance_on=False),
+        type='KNetCriterion',
+        cost_class=2.0, cost_mask=1.0, cost_dice=4.0,
+        loss_cls_weight=2.0, loss_mask_weight=1.0, loss_dice_weight=4.0,
+        loss_rank_weight=0.1),
+    fusion=dict(type='KNetFusion', overlap_thr=0.6, instance_score_thr=0.3),
     init_cfg=None)

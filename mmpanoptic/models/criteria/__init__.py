@@ -1,7 +1,8 @@
+from .knet_criterion import KNetCriterion
 from .matcher import HungarianMaskMatcher
 from .panoptic_deeplab_criterion import PanopticDeepLabCriterion, center_offset_targets
 from .set_criterion import MaskSetCriterion
 from .targets import batch_targets, panoptic_targets
 
 __all__ = ['HungarianMaskMatcher', 'MaskSetCriterion', 'panoptic_targets', 'batch_targets',
-           'PanopticDeepLabCriterion', 'center_offset_targets']
+           'PanopticDeepLabCriterion', 'center_offset_targets', 'KNetCriterion']

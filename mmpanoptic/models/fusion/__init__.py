@@ -1,6 +1,7 @@
 from .center_grouping import find_centers, group_pixels, merge_semantic_and_instance
 from .functional import heuristic_merge
 from .heuristic_fusion import HeuristicFusion
+from .knet_fusion import KNetFusion, knet_kernel_scores
 from .mask_classification import (
                                   instances_from_queries,
                                   keep_queries,
@@ -25,5 +26,5 @@ __all__ = [
     'upsample_masks', 'find_centers', 'group_pixels', 'merge_semantic_and_instance',
     'UPSNetPanopticHead', 'compose_panoptic_logits', 'paste_mask_logits',
     'panoptic_from_composed', 'remove_overlapping', 'upsnet_panoptic_targets',
-    'geometric_ensemble', 'mask_pool'
+    'geometric_ensemble', 'mask_pool', 'KNetFusion', 'knet_kernel_scores'
 ]

@@ -51,6 +51,7 @@ def panoptic_from_queries(scores: Tensor,
                           keep: Optional[Tensor] = None,
                           iou_thr: float = 0.8,
                           filter_low_score: bool = False,
+                          compete_only: Optional[Tensor] = None,
                           band_bytes: int = 2**21) -> Tuple[Tensor, List[Dict]]:
     """Compose a panoptic map from the kept queries.
 
@@ -73,6 +74,9 @@ def panoptic_from_queries(scores: Tensor,
         iou_thr: minimum fraction of a query's mask left after the argmax.
         filter_low_score: also drop the query's pixels whose own mask
             probability is below 0.5 (mmdet's ``filter_low_score``).
+        compete_only: (Q,) bool of queries that take part in the argmax but
+            never become segments: the pixels they win stay VOID (K-Net's
+            things below ``instance_score_thr``).
         band_bytes: size of one band's buffer on CPU; a single band on GPU.
 
     Returns:
@@ -118,6 +122,8 @@ def panoptic_from_queries(scores: Tensor,
     # mmdet's test, in double as Python does it: owned / area < iou_thr drops.
     ratio = owned.double() / mask_areas.clamp(min=1).double()
     valid = (owned > 0) & (mask_areas > 0) & ~(ratio < iou_thr)
+    if compete_only is not None:
+        valid &= ~(compete_only[index] if index is not None else compete_only).to(device)
 
     lut = torch.zeros(k, dtype=torch.int32)
     segments: List[Dict] = []

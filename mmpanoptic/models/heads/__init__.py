@@ -1,9 +1,10 @@
-from .knet_head import KNetKernelHead
+from .knet_head import KNetKernelHead, KNetUpdateHead
 from .layers import build_with_default
 from .mask2former_head import Mask2FormerQueryHead
 from .maskformer_head import MaskFormerQueryHead
 from .panoptic_deeplab_head import DeepLabV3PlusDecoder, PanopticDeepLabHead
 from .upsnet_semantic_head import UPSNetSemanticHead
 
-__all__ = ['KNetKernelHead', 'build_with_default', 'Mask2FormerQueryHead', 'MaskFormerQueryHead',
-           'DeepLabV3PlusDecoder', 'PanopticDeepLabHead', 'UPSNetSemanticHead']
+__all__ = ['KNetKernelHead', 'KNetUpdateHead', 'build_with_default', 'Mask2FormerQueryHead',
+           'MaskFormerQueryHead', 'DeepLabV3PlusDecoder', 'PanopticDeepLabHead',
+           'UPSNetSemanticHead']

@@ -73,13 +73,20 @@ class MaskClassificationSegmentor(BaseDetector):
         if neck is not None:
             self.neck = build_part(neck)
         self.panoptic_head = build_part(_with_defaults(panoptic_head, **self.head_defaults()))
-        self.criterion = build_part(_with_defaults(criterion, num_classes=self.num_classes))
-        self.fusion = build_part(_with_defaults(fusion, num_things=num_things_classes,
-                                                num_stuff=num_stuff_classes))
+        self.criterion = build_part(_with_defaults(criterion, **self.criterion_defaults(criterion)))
+        self.fusion = build_part(_with_defaults(fusion, **self.fusion_defaults(fusion)))
 
     def head_defaults(self) -> dict:
         """Arguments the head config gets from the class counts."""
         return dict(num_classes=self.num_classes)
+
+    def criterion_defaults(self, criterion: ConfigOrModule) -> dict:
+        """Arguments the criterion config gets from the class counts."""
+        return dict(num_classes=self.num_classes)
+
+    def fusion_defaults(self, fusion: ConfigOrModule) -> dict:
+        """Arguments the fusion config gets from the class counts."""
+        return dict(num_things=self.num_things_classes, num_stuff=self.num_stuff_classes)
 
     def text_classifiers(self) -> List[TextEmbeddingClassifier]:
         """The open-vocabulary class layers (empty for a closed model)."""
@@ -171,8 +178,25 @@ class Mask2Former(MaskClassificationSegmentor):
 @MODELS.register_module()
 class KNet(MaskClassificationSegmentor):
     """K-Net (Zhang et al., NeurIPS 2021) for panoptic segmentation: backbone,
-    FPN neck and :class:`KNetKernelHead`.  Same arguments as the base class."""
+    FPN neck and :class:`KNetKernelHead`; the official sigmoid variant trains
+    with :class:`KNetCriterion` and predicts with :class:`KNetFusion`, the
+    softmax variant with the shared criterion and fusion.  Same arguments as
+    the base class."""
 
     def head_defaults(self) -> dict:
         """The head also needs the thing count: one stuff kernel per stuff class."""
         return dict(num_classes=self.num_classes, num_things=self.num_things_classes)
+
+    def criterion_defaults(self, criterion: ConfigOrModule) -> dict:
+        """:class:`KNetCriterion` also needs the thing count."""
+        defaults = dict(num_classes=self.num_classes)
+        if isinstance(criterion, dict) and criterion.get('type') == 'KNetCriterion':
+            defaults['num_things'] = self.num_things_classes
+        return defaults
+
+    def fusion_defaults(self, fusion: ConfigOrModule) -> dict:
+        """:class:`KNetFusion` also needs the head's stuff-kernel count."""
+        defaults = super().fusion_defaults(fusion)
+        if isinstance(fusion, dict) and fusion.get('type') == 'KNetFusion':
+            defaults['num_stuff_kernels'] = self.panoptic_head.conv_seg.out_channels
+        return defaults

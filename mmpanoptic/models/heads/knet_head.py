@@ -10,8 +10,8 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
+from ..builder import build_part
 from ..classifiers.text_classifier import build_class_layer
-from .layers import build_with_default
 
 
 def coord_features(x: Tensor) -> Tensor:
@@ -174,7 +174,7 @@ class KNetKernelHead(BaseModule):
         update.setdefault('out_channels', feat_channels)
         update.setdefault('num_classes', num_classes)
         self.update_heads = nn.ModuleList([
-            build_with_default(update, 'KNetUpdateHead') for _ in range(num_stages)
+            build_part(update, default_type='KNetUpdateHead') for _ in range(num_stages)
         ])
         self.cls_heads = nn.ModuleList()
         shared_encoder = None

@@ -10,8 +10,8 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
+from ..builder import build_part
 from ..classifiers.text_classifier import build_class_layer
-from .layers import build_with_default
 
 
 @MODELS.register_module()
@@ -70,8 +70,8 @@ class Mask2FormerQueryHead(BaseModule):
         pixel_decoder.update(in_channels=in_channels, feat_channels=feat_channels,
                              out_channels=out_channels)
         self.pixel_decoder = MODELS.build(pixel_decoder)
-        self.transformer_decoder = build_with_default(transformer_decoder,
-                                                      'Mask2FormerTransformerDecoder')
+        self.transformer_decoder = build_part(
+            transformer_decoder, default_type='Mask2FormerTransformerDecoder')
         self.num_heads = self.transformer_decoder.layers[0].cross_attn.num_heads
         embed_dims = self.transformer_decoder.embed_dims
         self.decoder_input_projs = nn.ModuleList([
@@ -79,8 +79,8 @@ class Mask2FormerQueryHead(BaseModule):
             if embed_dims != feat_channels or enforce_decoder_input_project else nn.Identity()
             for _ in range(num_transformer_feat_level)
         ])
-        self.decoder_positional_encoding = build_with_default(positional_encoding,
-                                                              'SinePositionalEncoding')
+        self.decoder_positional_encoding = build_part(
+            positional_encoding, default_type='SinePositionalEncoding')
         self.query_embed = nn.Embedding(num_queries, feat_channels)
         self.query_feat = nn.Embedding(num_queries, feat_channels)
         self.level_embed = nn.Embedding(num_transformer_feat_level, feat_channels)

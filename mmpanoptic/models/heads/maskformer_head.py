@@ -11,8 +11,8 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
+from ..builder import build_part
 from ..classifiers.text_classifier import build_class_layer
-from .layers import build_with_default
 
 
 def padding_mask(batch_img_metas: Sequence[dict], size: Tuple[int, int],
@@ -69,8 +69,8 @@ class MaskFormerQueryHead(BaseModule):
         pixel_decoder.update(in_channels=in_channels, feat_channels=feat_channels,
                              out_channels=out_channels)
         self.pixel_decoder = MODELS.build(pixel_decoder)
-        self.transformer_decoder = build_with_default(transformer_decoder,
-                                                      'DetrTransformerDecoder')
+        self.transformer_decoder = build_part(
+            transformer_decoder, default_type='DetrTransformerDecoder')
         embed_dims = self.transformer_decoder.embed_dims
         # Only the plain PixelDecoder hands the raw last backbone level over
         # as memory; the transformer-encoder one already projects it.
@@ -79,7 +79,8 @@ class MaskFormerQueryHead(BaseModule):
             self.decoder_input_proj = Conv2d(in_channels[-1], embed_dims, kernel_size=1)
         else:
             self.decoder_input_proj = nn.Identity()
-        self.decoder_pe = build_with_default(positional_encoding, 'SinePositionalEncoding')
+        self.decoder_pe = build_part(
+            positional_encoding, default_type='SinePositionalEncoding')
         self.query_embed = nn.Embedding(num_queries, out_channels)
         self.cls_embed = build_class_layer(classifier, feat_channels, num_classes)
         self.mask_embed = nn.Sequential(

@@ -1,29 +1,16 @@
 """Mask-classification segmentors: MaskFormer, Mask2Former and K-Net."""
-import copy
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmdet.models.detectors import BaseDetector
 from mmdet.structures import SampleList
 from mmengine.structures import PixelData
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
+from ..builder import ConfigOrModule, build_part
 from ..classifiers import TextEmbeddingClassifier
 from ..criteria import batch_targets
-from .panoptic_fpn import build_part
-
-ConfigOrModule = Union[dict, nn.Module]
-
-
-def _with_defaults(part: ConfigOrModule, **defaults) -> ConfigOrModule:
-    """Fill a config's missing keys (class counts); pass built modules through."""
-    if not isinstance(part, dict):
-        return part
-    part = copy.deepcopy(part)
-    for key, value in defaults.items():
-        part.setdefault(key, value)
-    return part
 
 
 @MODELS.register_module()
@@ -69,12 +56,14 @@ class MaskClassificationSegmentor(BaseDetector):
         self.num_things_classes = num_things_classes
         self.num_stuff_classes = num_stuff_classes
         self.num_classes = num_things_classes + num_stuff_classes
-        self.backbone = build_part(backbone)
+        self.backbone = build_part(backbone, name='backbone')
         if neck is not None:
-            self.neck = build_part(neck)
-        self.panoptic_head = build_part(_with_defaults(panoptic_head, **self.head_defaults()))
-        self.criterion = build_part(_with_defaults(criterion, **self.criterion_defaults(criterion)))
-        self.fusion = build_part(_with_defaults(fusion, **self.fusion_defaults(fusion)))
+            self.neck = build_part(neck, name='neck')
+        self.panoptic_head = build_part(panoptic_head, counts=self.head_defaults(),
+                                        name='panoptic_head')
+        self.criterion = build_part(criterion, counts=self.criterion_defaults(criterion),
+                                    name='criterion')
+        self.fusion = build_part(fusion, counts=self.fusion_defaults(fusion), name='fusion')
 
     def head_defaults(self) -> dict:
         """Arguments the head config gets from the class counts."""

@@ -1,19 +1,16 @@
 """Panoptic-DeepLab (Cheng et al., CVPR 2020): box-free, bottom-up."""
-import copy
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Tuple
 
 from mmdet.models.detectors import BaseDetector
 from mmdet.structures import SampleList
 from mmengine.structures import PixelData
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
+from ..builder import ConfigOrModule, build_part
 from ..fusion.center_grouping import find_centers, group_pixels, merge_semantic_and_instance
 from ..heads.panoptic_deeplab_head import upsample_predictions
-from .panoptic_fpn import build_part
-
-ConfigOrModule = Union[dict, nn.Module]
 
 
 @MODELS.register_module()
@@ -53,14 +50,12 @@ class PanopticDeepLab(BaseDetector):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.num_things_classes = num_things_classes
         self.num_classes = num_things_classes + num_stuff_classes
-        self.backbone = build_part(backbone)
+        self.backbone = build_part(backbone, name='backbone')
         if neck is not None:
-            self.neck = build_part(neck)
-        if isinstance(decode_head, dict):
-            decode_head = copy.deepcopy(decode_head)
-            decode_head.setdefault('num_classes', self.num_classes)
-        self.decode_head = build_part(decode_head)
-        self.criterion = build_part(criterion)
+            self.neck = build_part(neck, name='neck')
+        self.decode_head = build_part(decode_head, counts=dict(num_classes=self.num_classes),
+                                      name='decode_head')
+        self.criterion = build_part(criterion, name='criterion')
         self.test_cfg = dict(center_threshold=0.1, nms_kernel=7, top_k=200, stuff_area=2048)
         self.test_cfg.update(test_cfg or {})
 

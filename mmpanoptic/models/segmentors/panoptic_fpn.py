@@ -1,23 +1,16 @@
 """Panoptic FPN (Kirillov et al., CVPR 2019)."""
 import copy
-from typing import Dict, Optional, Tuple, Union
+from typing import Dict, Optional, Tuple
 
 import torch
 from mmdet.models.detectors import TwoStageDetector
 from mmdet.structures import SampleList
 from mmengine.structures import PixelData
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
-ConfigOrModule = Union[dict, nn.Module]
-
-
-def build_part(part, registry=MODELS):
-    """Build a component given as a config dict; pass a built one through."""
-    if part is None or not isinstance(part, dict):
-        return part
-    return registry.build(part)
+from ..builder import ConfigOrModule, build_part
 
 
 @MODELS.register_module()
@@ -59,8 +52,8 @@ class PanopticFPN(TwoStageDetector):
             backbone=backbone, neck=neck, rpn_head=rpn_head, roi_head=roi_head,
             train_cfg=train_cfg, test_cfg=test_cfg,
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self.semantic_head = build_part(semantic_head)
-        self.fusion = build_part(fusion)
+        self.semantic_head = build_part(semantic_head, name='semantic_head')
+        self.fusion = build_part(fusion, name='fusion')
 
     def _instance_losses(self, x: Tuple[Tensor], data_samples: SampleList) -> Dict:
         """RPN (class-agnostic) and RoI losses on already computed features."""

@@ -1,15 +1,16 @@
 """UPSNet (Xiong et al., CVPR 2019): a learnable merge of instances and stuff."""
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi, get_box_tensor
 from mmengine.structures import InstanceData, PixelData
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
+from ..builder import ConfigOrModule, with_counts
 from ..criteria.targets import instance_masks
 from ..fusion.upsnet_panoptic import (
     compose_panoptic_logits,
@@ -18,10 +19,7 @@ from ..fusion.upsnet_panoptic import (
     remove_overlapping,
     upsnet_panoptic_targets,
 )
-from .mask_classification import _with_defaults
 from .panoptic_fpn import PanopticFPN
-
-ConfigOrModule = Union[dict, nn.Module]
 
 
 def _subsample(x: Tensor, stride: int) -> Tensor:
@@ -70,10 +68,11 @@ class UPSNet(PanopticFPN):
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(
             backbone=backbone, neck=neck, rpn_head=rpn_head, roi_head=roi_head,
-            semantic_head=_with_defaults(
-                semantic_head, num_classes=num_things_classes + num_stuff_classes),
-            fusion=_with_defaults(fusion, num_things=num_things_classes,
-                                  num_stuff=num_stuff_classes),
+            semantic_head=with_counts(
+                semantic_head, dict(num_classes=num_things_classes + num_stuff_classes),
+                'semantic_head'),
+            fusion=with_counts(fusion, dict(num_things=num_things_classes,
+                                            num_stuff=num_stuff_classes), 'fusion'),
             train_cfg=train_cfg, test_cfg=test_cfg,
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.num_things_classes = num_things_classes

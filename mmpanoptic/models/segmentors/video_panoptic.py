@@ -9,9 +9,9 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS, TASK_UTILS
 
+from ..builder import build_part
 from ..criteria import batch_targets
 from ..trackers.appearance import color_histogram_embeddings
-from .panoptic_fpn import build_part
 
 
 @MODELS.register_module()
@@ -49,7 +49,7 @@ class VideoPanopticSegmentor(BaseModel):
                  init_cfg: Optional[dict] = None) -> None:
         if appearance not in self.APPEARANCE:
             raise ValueError(f'appearance must be one of {self.APPEARANCE}, got {appearance!r}')
-        detector = build_part(detector)
+        detector = build_part(detector, name='detector')
         super().__init__(data_preprocessor=detector.data_preprocessor, init_cfg=init_cfg)
         self.detector = detector
         self.tracker = TASK_UTILS.build(tracker) if isinstance(tracker, dict) else tracker

@@ -100,7 +100,7 @@ def main():
     meta = dict(img_shape=(h, w), ori_shape=(h, w), batch_input_shape=(h, w))
 
     def ours_predict():  # what a model's predict calls
-        return fusion(cls[None], small[None], [meta])[0]['panoptic']
+        return fusion(dict(cls_logits=cls[None], mask_logits=small[None]), [meta])[0]['panoptic']
 
     kept = int(keep_queries(cls, **cfg)[0].sum())
     print(f'{args.queries} queries x {args.classes} classes at {h}x{w}, {kept} kept, '

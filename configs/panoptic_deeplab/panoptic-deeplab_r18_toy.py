@@ -27,7 +27,7 @@ model = dict(
         sigma=3.0,  # toy things are 13..40 px wide (COCO / Cityscapes: 8)
         small_instance_area=0),  # every toy thing is small: no reweighting
     # COCO's 4096 px stuff limit is 1.3% of a 640x480 image; ~200 px here.
-    test_cfg=dict(nms_kernel=5, stuff_area=200))
+    fusion=dict(nms_kernel=5, stuff_area=200))
 
 max_iters = 2000
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)

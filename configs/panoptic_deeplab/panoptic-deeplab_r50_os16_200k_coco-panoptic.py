@@ -8,7 +8,7 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 crop_size = (640, 640)
-model = dict(test_cfg=dict(stuff_area=4096))
+model = dict(fusion=dict(stuff_area=4096))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -38,6 +38,7 @@ model = dict(
         norm_cfg=dict(type='GN', num_groups=16, requires_grad=True)),
     fusion=dict(
         num_things=num_things_classes,
+        num_stuff=num_stuff_classes,
         score_thr=0.5,
         # COCO's 4096 px is 1.3% of a 640x480 image; the same share of
         # 128x128 is ~200 px.

@@ -33,7 +33,8 @@ model = dict(
                        norm_cfg=dict(type='GN', num_groups=8, requires_grad=True),
                        loss_weight=1.0),
     # ~200 px is COCO's 4096 px share of the image at 128 px.
-    fusion=dict(loss_weight=0.5, score_thr=0.5, stuff_area_limit=200),
+    fusion=dict(score_thr=0.5, stuff_area_limit=200),
+    panoptic_loss=dict(loss_weight=0.5),
     train_cfg=dict(
         rpn_proposal=dict(nms_pre=1000, max_per_img=300),
         rcnn=dict(sampler=dict(num=128))),

@@ -17,7 +17,8 @@ model = dict(
     roi_head=dict(bbox_head=dict(num_classes=num_things_classes),
                   mask_head=dict(num_classes=num_things_classes)),
     semantic_head=dict(loss_weight=1.0),
-    fusion=dict(loss_weight=0.5, stuff_area_limit=2048))
+    fusion=dict(stuff_area_limit=2048),
+    panoptic_loss=dict(loss_weight=0.5))
 
 max_iters = 12000
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=2000)

@@ -72,10 +72,14 @@ def test_registered_wrapper_and_bad_shapes():
     inst = InstanceData(masks=torch.ones(1, 3, 3, dtype=torch.bool),
                         labels=torch.tensor([0]),
                         scores=torch.tensor([0.99]))
-    ids, info = fusion(inst, torch.zeros(2, 3, 3))
-    assert (ids == 1).all() and info[0]['isthing']
+    meta = [dict(img_shape=(3, 3), ori_shape=(3, 3))]
+    out = fusion(dict(instances=[inst], sem_logits=[torch.zeros(2, 3, 3)]), meta)
+    ids, info = out[0]['panoptic']
+    assert (ids == 1).all() and info[0]['isthing'] and out[0]['instances'] is inst
     with pytest.raises(ValueError, match='instance masks are'):
-        fusion(inst, torch.zeros(2, 4, 4))
+        fusion(dict(instances=[inst], sem_logits=[torch.zeros(2, 4, 4)]), meta)
+    with pytest.raises(KeyError, match=r"HeuristicFusion needs the model outputs \['sem_logits'\]"):
+        fusion(dict(instances=[inst]), meta)
 
 
 def test_channel_map_needs_num_stuff_and_keeps_thing_pixels_void():

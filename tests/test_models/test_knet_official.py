@@ -38,7 +38,8 @@ def test_fusion_follows_knets_merge_by_hand():
     cls[2, 1] = logit(0.8)
     cls[3, 2] = logit(0.1)
     fusion = KNetFusion(num_things=2, num_stuff=1)
-    ids, segments = fusion(cls[None], masks[None], [meta(h, w)])[0]['panoptic']
+    outputs = dict(cls_logits=cls[None], mask_logits=masks[None])
+    ids, segments = fusion(outputs, [meta(h, w)])[0]['panoptic']
     by_id = {s['id']: s for s in segments}
     labels = [[by_id[int(i)]['label'] if int(i) else -1 for i in row] for row in ids]
     # Every kernel competes for every pixel: A wins 0-2, C wins only column 3
@@ -51,10 +52,10 @@ def test_fusion_follows_knets_merge_by_hand():
         [(0, True, 12), (2, False, 12)]
     # the stuff kernel scores for its own class only (the diagonal)
     cls[3, 0] = BIG
-    ids2, segments2 = fusion(cls[None], masks[None], [meta(h, w)])[0]['panoptic']
+    ids2, segments2 = fusion(outputs, [meta(h, w)])[0]['panoptic']
     assert sorted(s['label'] for s in segments2) == [0, 2]
     with pytest.raises(ValueError, match='no "no object"'):
-        fusion(torch.zeros(1, 4, 4), masks[None], [meta(h, w)])
+        fusion(dict(cls_logits=torch.zeros(1, 4, 4), mask_logits=masks[None]), [meta(h, w)])
 
 
 def test_criterion_targets_by_hand():

@@ -138,7 +138,7 @@ def test_fusion_module_rescales_and_crops_padding():
     fusion = MaskClassificationFusion(num_things=5, num_stuff=4, semantic_on=True,
                                       instance_on=True, object_mask_thr=0.5)
     meta = dict(img_shape=(30, 28), ori_shape=(60, 56), batch_input_shape=(32, 32))
-    out = fusion(cls[None], masks[None], [meta])[0]
+    out = fusion(dict(cls_logits=cls[None], mask_logits=masks[None]), [meta])[0]
     ids, segments = out['panoptic']
     assert ids.shape == (60, 56) and ids.dtype == torch.int32 and segments
     assert out['semantic'].sem_seg.shape == (1, 60, 56)
@@ -150,5 +150,5 @@ def test_fusion_module_rescales_and_crops_padding():
     assert_same_partition(ids, segments, mm, 9)
     # Masks at a quarter of the input are resized to the padded input first.
     small = F.interpolate(masks[None], size=(8, 8), mode='bilinear', align_corners=False)
-    ids_small, _ = fusion(cls[None], small, [meta])[0]['panoptic']
+    ids_small, _ = fusion(dict(cls_logits=cls[None], mask_logits=small), [meta])[0]['panoptic']
     assert ids_small.shape == (60, 56)

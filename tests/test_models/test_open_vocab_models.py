@@ -9,8 +9,7 @@ from mmdet.structures import DetDataSample
 from mmengine.config import Config
 
 from mmpanoptic.models.backbones import CLIPResNet
-from mmpanoptic.models.classifiers import CLIPTextEncoder
-from mmpanoptic.models.fusion import geometric_ensemble, mask_pool
+from mmpanoptic.models.classifiers import CLIPTextEncoder, geometric_ensemble, mask_pool
 from mmpanoptic.registry import MODELS
 
 from .test_text_classifier import CountingEncoder

@@ -19,8 +19,8 @@ from mmpanoptic.models.fusion.center_grouping import (
     find_centers,
     group_pixels,
     merge_semantic_and_instance,
+    upsample_predictions,
 )
-from mmpanoptic.models.heads.panoptic_deeplab_head import upsample_predictions
 from mmpanoptic.registry import MODELS
 
 from .test_query_configs import tiny_batch

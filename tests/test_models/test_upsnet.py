@@ -7,13 +7,12 @@ import torch
 import torch.nn.functional as F
 from mmengine.config import Config
 
+from mmpanoptic.models.criteria import UPSNetPanopticLoss, upsnet_panoptic_targets
 from mmpanoptic.models.fusion.upsnet_panoptic import (
-    UPSNetPanopticHead,
     compose_panoptic_logits,
     panoptic_from_composed,
     paste_mask_logits,
     remove_overlapping,
-    upsnet_panoptic_targets,
 )
 from mmpanoptic.registry import MODELS
 
@@ -167,8 +166,7 @@ def test_remove_overlapping_in_score_order():
 
 
 def test_split_kept_fraction_and_loss_ignores_void():
-    head = UPSNetPanopticHead(num_things=2, num_stuff=1, box_keep_fraction=0.7,
-                              loss_weight=1.0)
+    head = UPSNetPanopticLoss(box_keep_fraction=0.7, loss_weight=1.0)
     kept, dropped = head.split_kept(10)
     assert len(kept) == 7 and len(dropped) == 3
     assert sorted(kept.tolist() + dropped.tolist()) == list(range(10))
@@ -176,10 +174,10 @@ def test_split_kept_fraction_and_loss_ignores_void():
     logits = torch.randn(4, 3, 3)
     target = torch.full((3, 3), 255)
     target[0, 0] = 2
-    loss = head.loss([logits], [target])
+    loss = head([logits], [target])
     assert torch.isclose(loss, F.cross_entropy(logits[:, 0, 0][None], torch.tensor([2])))
     with pytest.raises(ValueError, match='box_keep_fraction'):
-        UPSNetPanopticHead(num_things=2, num_stuff=1, box_keep_fraction=0)
+        UPSNetPanopticLoss(box_keep_fraction=0)
 
 
 def _shrunk(config):

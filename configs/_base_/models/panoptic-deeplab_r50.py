@@ -63,4 +63,5 @@ model = dict(
         small_instance_weight=3.0,
         top_k=0.2,  # semantic loss on the hardest 20% of pixels
         loss_weights=dict(sem=1.0, center=200.0, offset=0.01)),
-    test_cfg=dict(center_threshold=0.1, nms_kernel=7, top_k=200, stuff_area=2048))
+    fusion=dict(type='CenterGroupingFusion', center_threshold=0.1, nms_kernel=7, top_k=200,
+                stuff_area=2048))

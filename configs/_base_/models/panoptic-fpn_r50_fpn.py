@@ -84,6 +84,7 @@ model = dict(
     fusion=dict(
         type='HeuristicFusion',
         num_things=num_things_classes,
+        num_stuff=num_stuff_classes,
         score_thr=0.6,  # detectron2's instances_score_thresh (= test_cfg.rcnn.score_thr)
         overlap_thr=0.5,  # drop an instance more than half hidden by better ones
         stuff_area_limit=4096),  # 64x64 px: COCO's minimum stuff area

@@ -22,12 +22,14 @@ model = dict(
         loss_weight=0.2),
     fusion=dict(
         _delete_=True,
-        type='UPSNetPanopticHead',
-        box_keep_fraction=0.7,  # 30% of gt instances train the unknown class
-        loss_weight=0.1,
+        type='UPSNetFusion',
         score_thr=0.5,
         overlap_thr=0.3,  # UPSNet's mask removal
         stuff_area_limit=4096),
+    panoptic_loss=dict(
+        type='UPSNetPanopticLoss',
+        box_keep_fraction=0.7,  # 30% of gt instances train the unknown class
+        loss_weight=0.1),
     test_cfg=dict(
         # UPSNet removes duplicates across classes before composing.
         rcnn=dict(nms=dict(type='nms', iou_threshold=0.5, class_agnostic=True))))

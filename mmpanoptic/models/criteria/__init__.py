@@ -3,6 +3,8 @@ from .matcher import HungarianMaskMatcher
 from .panoptic_deeplab_criterion import PanopticDeepLabCriterion, center_offset_targets
 from .set_criterion import MaskSetCriterion
 from .targets import batch_targets, panoptic_targets
+from .upsnet_panoptic_loss import UPSNetPanopticLoss, upsnet_panoptic_targets
 
 __all__ = ['HungarianMaskMatcher', 'MaskSetCriterion', 'panoptic_targets', 'batch_targets',
-           'PanopticDeepLabCriterion', 'center_offset_targets', 'KNetCriterion']
+           'PanopticDeepLabCriterion', 'center_offset_targets', 'KNetCriterion',
+           'UPSNetPanopticLoss', 'upsnet_panoptic_targets']

@@ -10,12 +10,20 @@ same on CPU and GPU:
 3. :func:`merge_semantic_and_instance`: each instance takes the majority
    semantic class of its pixels; stuff classes become one segment each
    unless smaller than ``stuff_area``.
+
+:class:`CenterGroupingFusion` runs the three on a batch (the registered
+fusion of :class:`PanopticDeepLab`).
 """
-from typing import Dict, List, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.structures import PixelData
 from torch import Tensor
+
+from mmpanoptic.registry import MODELS
+
+from .base import PanopticFusion
 
 
 def find_centers(heatmap: Tensor, *, threshold: float = 0.1, nms_kernel: int = 7,
@@ -119,3 +127,66 @@ def merge_semantic_and_instance(sem: Tensor, instances: Tensor, *, num_things: i
             segments.append(dict(id=len(segments) + 1, label=label, isthing=False, area=area))
             ids[sem == label] = len(segments)
     return ids, segments
+
+
+def upsample_predictions(outputs: Dict[str, Tensor], size: Tuple[int, int]
+                         ) -> Dict[str, Tensor]:
+    """Bilinear resize of every prediction to ``size``; offsets are scaled
+    by the resize factor of each axis so they stay in pixels of the output.
+    """
+    h, w = outputs['sem'].shape[-2:]
+    out = {k: F.interpolate(v, size=size, mode='bilinear', align_corners=False)
+           for k, v in outputs.items()}
+    if 'offset' in out:
+        scale = torch.tensor([size[0] / h, size[1] / w], dtype=out['offset'].dtype,
+                             device=out['offset'].device)
+        out['offset'] = out['offset'] * scale[None, :, None, None]
+    return out
+
+
+@MODELS.register_module()
+class CenterGroupingFusion(PanopticFusion):
+    """Panoptic-DeepLab's fusion: semantic argmax, centers, grouping, merge.
+
+    Reads ``sem`` (B, C, H, W), ``center`` (B, 1, H, W) and ``offset``
+    (B, 2, H, W) at the padded input size (offsets in its pixels); per image
+    crops the padding, resizes to ``ori_shape`` with ``rescale`` (offsets
+    scaled), then :func:`find_centers`, :func:`group_pixels` on the pixels
+    predicted as things and :func:`merge_semantic_and_instance`.  Returns
+    the panoptic map and the semantic argmax (``semantic``).
+
+    Args:
+        num_things, num_stuff: the label split (things first).
+        center_threshold, nms_kernel, top_k: of :func:`find_centers` (the
+            paper's 0.1, 7, 200).
+        stuff_area: minimum stuff segment area (2048 Cityscapes, 4096 COCO).
+    """
+
+    input_keys = ('sem', 'center', 'offset')
+
+    def __init__(self, *, num_things: int, num_stuff: int, center_threshold: float = 0.1,
+                 nms_kernel: int = 7, top_k: int = 200, stuff_area: int = 2048) -> None:
+        super().__init__()
+        self.num_things, self.num_stuff = num_things, num_stuff
+        self.center_threshold = center_threshold
+        self.nms_kernel = nms_kernel
+        self.top_k = top_k
+        self.stuff_area = stuff_area
+
+    def fuse(self, outputs: Dict, batch_img_metas: Sequence[dict],
+             rescale: bool = True) -> List[Dict]:
+        results = []
+        for i, meta in enumerate(batch_img_metas):
+            h, w = meta['img_shape'][:2]
+            pred = {k: outputs[k][i:i + 1, :, :h, :w] for k in self.input_keys}
+            if rescale:
+                pred = upsample_predictions(pred, tuple(meta['ori_shape'][:2]))
+            sem = pred['sem'][0].argmax(0)
+            centers = find_centers(pred['center'][0, 0], threshold=self.center_threshold,
+                                   nms_kernel=self.nms_kernel, top_k=self.top_k)
+            instances = group_pixels(centers, pred['offset'][0], sem < self.num_things)
+            ids, segments = merge_semantic_and_instance(
+                sem, instances, num_things=self.num_things, stuff_area=self.stuff_area)
+            results.append(dict(panoptic=(ids, segments),
+                                semantic=PixelData(sem_seg=sem[None])))
+        return results

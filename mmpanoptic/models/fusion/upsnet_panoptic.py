@@ -1,6 +1,7 @@
 """UPSNet's parameter-free panoptic head (Xiong et al., CVPR 2019).
 
-Pure functions first, then :class:`UPSNetPanopticHead` holding the knobs.
+Pure functions first, then :class:`UPSNetFusion` (test time); the training
+targets and loss are :class:`~mmpanoptic.models.criteria.UPSNetPanopticLoss`.
 For one image with semantic logits ``X`` (C, H, W) (things ``[0, T)``,
 stuff ``[T, C)``) and N instances (box ``B_i``, class ``c_i``, mask
 logits ``M_i`` resized into the box):
@@ -17,15 +18,16 @@ dropped ground-truth instances are the unknown class), and at test time
 the argmax decides each pixel; unknown pixels stay VOID.
 """
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
-IGNORE_INDEX = 255
+from .base import PanopticFusion
 
 
 def _box_extent(box: Sequence[float]) -> Tuple[int, int, int, int]:
@@ -109,29 +111,6 @@ def compose_panoptic_logits(sem_logits: Tensor, mask_logits: Tensor, boxes: Tens
     return torch.cat(parts, 0)
 
 
-def upsnet_panoptic_targets(sem_seg: Tensor, kept_masks: Tensor, dropped_masks: Tensor, *,
-                            num_things: int, num_stuff: int) -> Tensor:
-    """Channel index per pixel for :func:`compose_panoptic_logits`.
-
-    Stuff pixels -> their stuff channel, pixels of kept instance i ->
-    ``S + i``, pixels of dropped instances -> the unknown channel
-    ``S + len(kept)``; VOID, crowd and thing pixels of no instance -> 255.
-
-    Args:
-        sem_seg: (H, W) int64 semantic labels (255 = VOID / padding).
-        kept_masks, dropped_masks: (K, H, W) / (D, H, W) bool.
-    """
-    target = torch.full_like(sem_seg, IGNORE_INDEX)
-    stuff = (sem_seg >= num_things) & (sem_seg < num_things + num_stuff)
-    target[stuff] = sem_seg[stuff] - num_things
-    unknown = num_stuff + len(kept_masks)
-    if len(dropped_masks):
-        target[dropped_masks.any(0)] = unknown
-    for i, m in enumerate(kept_masks):
-        target[m] = num_stuff + i
-    return target
-
-
 def panoptic_from_composed(logits: Tensor, labels: Tensor, scores: Tensor, *,
                            num_things: int, stuff_area_limit: int = 4096
                            ) -> Tuple[Tensor, List[Dict]]:
@@ -191,63 +170,60 @@ def remove_overlapping(masks: Tensor, scores: Tensor, *, overlap_thr: float = 0.
 
 
 @MODELS.register_module()
-class UPSNetPanopticHead:
-    """Knobs of UPSNet's parameter-free panoptic head.
+class UPSNetFusion(PanopticFusion):
+    """UPSNet's parameter-free panoptic head at test time.
+
+    Reads ``sem_logits`` (B, S + T, H, W) at the padded input size,
+    ``detections`` (per image ``InstanceData`` with ``bboxes`` in input
+    pixels, ``labels``, ``scores``, already above :attr:`score_thr`) and
+    ``mask_logits`` (per image (N, M, M) RoI mask logits of those
+    detections).  Per image: crop the padding, resize to ``ori_shape`` with
+    ``rescale`` (boxes scaled), paste the masks, :func:`remove_overlapping`,
+    :func:`compose_panoptic_logits` and :func:`panoptic_from_composed`.
+    Returns the panoptic map and the kept detections (``instances``).
 
     Args:
         num_things, num_stuff: the label split (things first).
-        box_keep_fraction: during training, the share of ground-truth
-            instances given to the head; the pixels of the others become
-            the unknown class (UPSNet: 0.7).  1.0 trains without unknown
-            targets.
-        loss_weight: of the panoptic cross entropy (UPSNet: 0.1 on COCO,
-            0.5 on Cityscapes).
-        score_thr: minimum detection score at test time.
+        score_thr: minimum detection score (applied by the model before the
+            mask head, which then runs on fewer boxes).
         overlap_thr: mask removal threshold (:func:`remove_overlapping`).
-        stuff_area_limit: minimum stuff segment area at test time.
+        stuff_area_limit: minimum stuff segment area.
     """
 
-    def __init__(self, *, num_things: int, num_stuff: int, box_keep_fraction: float = 0.7,
-                 loss_weight: float = 0.1, score_thr: float = 0.5, overlap_thr: float = 0.3,
-                 stuff_area_limit: int = 4096) -> None:
-        if not 0 < box_keep_fraction <= 1:
-            raise ValueError(f'box_keep_fraction must be in (0, 1], got {box_keep_fraction}')
+    input_keys = ('sem_logits', 'detections', 'mask_logits')
+
+    def __init__(self, *, num_things: int, num_stuff: int, score_thr: float = 0.5,
+                 overlap_thr: float = 0.3, stuff_area_limit: int = 4096) -> None:
+        super().__init__()
         self.num_things = num_things
         self.num_stuff = num_stuff
-        self.box_keep_fraction = box_keep_fraction
-        self.loss_weight = loss_weight
         self.score_thr = score_thr
         self.overlap_thr = overlap_thr
         self.stuff_area_limit = stuff_area_limit
 
-    def split_kept(self, n: int, device: Optional[torch.device] = None
-                   ) -> Tuple[Tensor, Tensor]:
-        """Random kept / dropped indices of n training instances (at least
-        one kept when n > 0; the global torch seed makes it reproducible)."""
-        perm = torch.randperm(n, device=device)
-        k = max(int(n * self.box_keep_fraction), 1) if n else 0
-        return perm[:k].sort().values, perm[k:].sort().values
-
-    def loss(self, composed: List[Tensor], targets: List[Tensor]) -> Tensor:
-        """Weighted cross entropy averaged over the valid pixels of the batch.
-
-        Args:
-            composed: per image (S + K_i + 1, h, w) logits.
-            targets: per image (h, w) from :func:`upsnet_panoptic_targets`.
-        """
-        total, count = composed[0].new_zeros(()), 0
-        for logits, target in zip(composed, targets):
-            valid = target != IGNORE_INDEX
-            if valid.any():
-                total = total + F.cross_entropy(logits[None], target[None],
-                                                ignore_index=IGNORE_INDEX, reduction='sum')
-                count += int(valid.sum())
+    def fuse(self, outputs: Dict, batch_img_metas: Sequence[dict],
+             rescale: bool = True) -> List[Dict]:
+        results = []
+        for i, meta in enumerate(batch_img_metas):
+            det, masks = outputs['detections'][i], outputs['mask_logits'][i]
+            h, w = meta['img_shape'][:2]
+            sem, boxes = outputs['sem_logits'][i, :, :h, :w], det.bboxes
+            if rescale:
+                out_size = tuple(meta['ori_shape'][:2])
+                sem = F.interpolate(sem[None], size=out_size, mode='bilinear',
+                                    align_corners=False)[0]
+                sx, sy = meta['scale_factor'][:2]
+                boxes = boxes / boxes.new_tensor([sx, sy, sx, sy])
             else:
-                total = total + logits.sum() * 0
-        return self.loss_weight * total / max(count, 1)
-
-    def __repr__(self) -> str:
-        return (f'UPSNetPanopticHead(num_things={self.num_things}, num_stuff={self.num_stuff}, '
-                f'box_keep_fraction={self.box_keep_fraction}, loss_weight={self.loss_weight}, '
-                f'score_thr={self.score_thr}, overlap_thr={self.overlap_thr}, '
-                f'stuff_area_limit={self.stuff_area_limit})')
+                out_size = (h, w)
+            pasted = paste_mask_logits(masks, boxes, out_size)
+            keep = remove_overlapping(pasted > 0, det.scores, overlap_thr=self.overlap_thr)
+            labels, scores = det.labels[keep], det.scores[keep]
+            composed = compose_panoptic_logits(sem, pasted[keep], boxes[keep], labels,
+                                               num_things=self.num_things)
+            ids, segments = panoptic_from_composed(
+                composed, labels, scores, num_things=self.num_things,
+                stuff_area_limit=self.stuff_area_limit)
+            results.append(dict(panoptic=(ids, segments), instances=InstanceData(
+                bboxes=boxes[keep], labels=labels, scores=scores)))
+        return results

@@ -4,7 +4,7 @@ Cheng et al., "Panoptic-DeepLab", CVPR 2020.  Losses live in
 :mod:`mmpanoptic.models.criteria.panoptic_deeplab_criterion`, grouping in
 :mod:`mmpanoptic.models.fusion.center_grouping`.
 """
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -206,19 +206,4 @@ class PanopticDeepLabHead(BaseModule):
                     offset=self.offset_predictor(inst_feat))
 
 
-def upsample_predictions(outputs: Dict[str, Tensor], size: Tuple[int, int]
-                         ) -> Dict[str, Tensor]:
-    """Bilinear resize of every prediction to ``size``; offsets are scaled
-    by the resize factor of each axis so they stay in pixels of the output.
-    """
-    h, w = outputs['sem'].shape[-2:]
-    out = {k: F.interpolate(v, size=size, mode='bilinear', align_corners=False)
-           for k, v in outputs.items()}
-    if 'offset' in out:
-        scale = torch.tensor([size[0] / h, size[1] / w], dtype=out['offset'].dtype,
-                             device=out['offset'].device)
-        out['offset'] = out['offset'] * scale[None, :, None, None]
-    return out
-
-
-__all__: List[str] = ['DeepLabV3PlusDecoder', 'PanopticDeepLabHead', 'upsample_predictions']
+__all__: List[str] = ['DeepLabV3PlusDecoder', 'PanopticDeepLabHead']

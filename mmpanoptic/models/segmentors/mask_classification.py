@@ -3,7 +3,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmdet.models.detectors import BaseDetector
 from mmdet.structures import SampleList
-from mmengine.structures import PixelData
 from torch import Tensor
 
 from mmpanoptic.registry import MODELS
@@ -11,6 +10,7 @@ from mmpanoptic.registry import MODELS
 from ..builder import ConfigOrModule, build_part
 from ..classifiers import TextEmbeddingClassifier
 from ..criteria import batch_targets
+from ..fusion.base import add_pred_to_samples
 
 
 @MODELS.register_module()
@@ -125,19 +125,17 @@ class MaskClassificationSegmentor(BaseDetector):
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
                 rescale: bool = True) -> SampleList:
         """Panoptic (and optionally semantic / instance) predictions."""
-        cls, masks = self.inference_logits(batch_inputs, batch_data_samples)
+        outputs = self.predict_outputs(batch_inputs, batch_data_samples)
         metas = [s.metainfo for s in batch_data_samples]
-        results = self.fusion(cls, masks, metas, rescale=rescale)
-        for sample, result in zip(batch_data_samples, results):
-            if 'panoptic' in result:
-                ids, segments = result['panoptic']
-                sample.pred_panoptic_seg = PixelData(sem_seg=ids[None],
-                                                     metainfo=dict(segments_info=segments))
-            if 'semantic' in result:
-                sample.pred_sem_seg = result['semantic']
-            if 'instances' in result:
-                sample.pred_instances = result['instances']
-        return batch_data_samples
+        return add_pred_to_samples(batch_data_samples,
+                                   self.fusion(outputs, metas, rescale=rescale))
+
+    def predict_outputs(self, batch_inputs: Tensor,
+                        batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """What the fusion reads: the last layer's ``cls_logits`` and
+        ``mask_logits`` (:meth:`inference_logits`)."""
+        cls, masks = self.inference_logits(batch_inputs, batch_data_samples)
+        return dict(cls_logits=cls, mask_logits=masks)
 
     def inference_logits(self, batch_inputs: Tensor,
                          batch_data_samples: SampleList) -> Tuple[Tensor, Tensor]:

@@ -3,14 +3,13 @@ from typing import Dict, Optional, Tuple
 
 from mmdet.models.detectors import BaseDetector
 from mmdet.structures import SampleList
-from mmengine.structures import PixelData
 from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
 from ..builder import ConfigOrModule, build_part
-from ..fusion.center_grouping import find_centers, group_pixels, merge_semantic_and_instance
-from ..heads.panoptic_deeplab_head import upsample_predictions
+from ..fusion.base import add_pred_to_samples
+from ..fusion.center_grouping import upsample_predictions
 
 
 @MODELS.register_module()
@@ -31,8 +30,9 @@ class PanopticDeepLab(BaseDetector):
         decode_head: :class:`PanopticDeepLabHead` (``num_classes`` filled in).
         criterion: :class:`PanopticDeepLabCriterion`.
         num_things_classes, num_stuff_classes: the label split (things first).
-        test_cfg: ``center_threshold`` (0.1), ``nms_kernel`` (7), ``top_k``
-            (200), ``stuff_area`` (2048): the paper's Cityscapes values.
+        fusion: :class:`CenterGroupingFusion` (``center_threshold`` 0.1,
+            ``nms_kernel`` 7, ``top_k`` 200, ``stuff_area`` 2048: the
+            paper's Cityscapes values; class counts filled in).
         neck, data_preprocessor, init_cfg: as in mmdet.
     """
 
@@ -44,7 +44,7 @@ class PanopticDeepLab(BaseDetector):
                  num_things_classes: int,
                  num_stuff_classes: int,
                  neck: Optional[ConfigOrModule] = None,
-                 test_cfg: Optional[dict] = None,
+                 fusion: ConfigOrModule = dict(type='CenterGroupingFusion'),
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -56,8 +56,8 @@ class PanopticDeepLab(BaseDetector):
         self.decode_head = build_part(decode_head, counts=dict(num_classes=self.num_classes),
                                       name='decode_head')
         self.criterion = build_part(criterion, name='criterion')
-        self.test_cfg = dict(center_threshold=0.1, nms_kernel=7, top_k=200, stuff_area=2048)
-        self.test_cfg.update(test_cfg or {})
+        self.fusion = build_part(fusion, counts=dict(num_things=num_things_classes,
+                                                     num_stuff=num_stuff_classes), name='fusion')
 
     def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
         x = self.backbone(batch_inputs)
@@ -75,23 +75,14 @@ class PanopticDeepLab(BaseDetector):
 
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
                 rescale: bool = True) -> SampleList:
-        """Panoptic id maps + ``segments_info`` (original size with ``rescale``)."""
-        outputs = upsample_predictions(self._forward(batch_inputs),
-                                       tuple(batch_inputs.shape[-2:]))
-        cfg = self.test_cfg
-        for i, sample in enumerate(batch_data_samples):
-            h, w = sample.metainfo['img_shape'][:2]
-            pred = {k: v[i:i + 1, :, :h, :w] for k, v in outputs.items()}
-            if rescale:
-                pred = upsample_predictions(pred, tuple(sample.metainfo['ori_shape'][:2]))
-            sem = pred['sem'][0].argmax(0)
-            centers = find_centers(pred['center'][0, 0], threshold=cfg['center_threshold'],
-                                   nms_kernel=cfg['nms_kernel'], top_k=cfg['top_k'])
-            instances = group_pixels(centers, pred['offset'][0], sem < self.num_things_classes)
-            ids, segments = merge_semantic_and_instance(
-                sem, instances, num_things=self.num_things_classes,
-                stuff_area=cfg['stuff_area'])
-            sample.pred_panoptic_seg = PixelData(sem_seg=ids[None],
-                                                 metainfo=dict(segments_info=segments))
-            sample.pred_sem_seg = PixelData(sem_seg=sem[None])
-        return batch_data_samples
+        """Panoptic id maps + ``segments_info`` and the semantic argmax
+        (original size with ``rescale``)."""
+        outputs = self.predict_outputs(batch_inputs, batch_data_samples)
+        metas = [s.metainfo for s in batch_data_samples]
+        return add_pred_to_samples(batch_data_samples,
+                                   self.fusion(outputs, metas, rescale=rescale))
+
+    def predict_outputs(self, batch_inputs: Tensor,
+                        batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """``sem`` / ``center`` / ``offset`` at the padded input size."""
+        return upsample_predictions(self._forward(batch_inputs), tuple(batch_inputs.shape[-2:]))

@@ -5,12 +5,12 @@ from typing import Dict, Optional, Tuple
 import torch
 from mmdet.models.detectors import TwoStageDetector
 from mmdet.structures import SampleList
-from mmengine.structures import PixelData
 from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
 from ..builder import ConfigOrModule, build_part
+from ..fusion.base import add_pred_to_samples
 
 
 @MODELS.register_module()
@@ -80,18 +80,23 @@ class PanopticFPN(TwoStageDetector):
 
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
                 rescale: bool = True) -> SampleList:
-        """Panoptic predictions at the original image size."""
+        """Panoptic predictions (original size with ``rescale``) and the raw
+        detections (``pred_instances``)."""
+        outputs = self.predict_outputs(batch_inputs, batch_data_samples, rescale=rescale)
+        metas = [s.metainfo for s in batch_data_samples]
+        return add_pred_to_samples(batch_data_samples,
+                                   self.fusion(outputs, metas, rescale=rescale))
+
+    def predict_outputs(self, batch_inputs: Tensor, batch_data_samples: SampleList,
+                        rescale: bool = True) -> Dict:
+        """mmdet's instance predictions and the semantic logits, per image,
+        already at the output size (mmdet's heads resize them)."""
         x = self.extract_feat(batch_inputs)
         img_metas = [s.metainfo for s in batch_data_samples]
         proposals = self.rpn_head.predict(x, batch_data_samples, rescale=False)
-        instances = self.roi_head.predict(x, proposals, batch_data_samples, rescale=True)
-        sem_logits = self.semantic_head.predict(x, img_metas, rescale=True)
-        for sample, inst, sem in zip(batch_data_samples, instances, sem_logits):
-            ids, segments = self.fusion(inst, sem)
-            sample.pred_instances = inst
-            sample.pred_panoptic_seg = PixelData(
-                sem_seg=ids[None], metainfo=dict(segments_info=segments))
-        return batch_data_samples
+        instances = self.roi_head.predict(x, proposals, batch_data_samples, rescale=rescale)
+        sem_logits = self.semantic_head.predict(x, img_metas, rescale=rescale)
+        return dict(instances=instances, sem_logits=sem_logits)
 
     def _forward(self, batch_inputs: Tensor,
                  batch_data_samples: Optional[SampleList] = None) -> Tuple:

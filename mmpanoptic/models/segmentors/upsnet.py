@@ -5,20 +5,15 @@ import torch
 import torch.nn.functional as F
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi, get_box_tensor
-from mmengine.structures import InstanceData, PixelData
 from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
-from ..builder import ConfigOrModule, with_counts
+from ..builder import ConfigOrModule, build_part, with_counts
 from ..criteria.targets import instance_masks
-from ..fusion.upsnet_panoptic import (
-    compose_panoptic_logits,
-    panoptic_from_composed,
-    paste_mask_logits,
-    remove_overlapping,
-    upsnet_panoptic_targets,
-)
+from ..criteria.upsnet_panoptic_loss import upsnet_panoptic_targets
+from ..fusion.base import add_pred_to_samples
+from ..fusion.upsnet_panoptic import compose_panoptic_logits, paste_mask_logits
 from .panoptic_fpn import PanopticFPN
 
 
@@ -33,9 +28,9 @@ class UPSNet(PanopticFPN):
     """FPN backbone, Mask R-CNN instance branch (mmdet's RPN / RoI heads on
     mmcv's compiled RoIAlign), deformable semantic head
     (:class:`UPSNetSemanticHead`) and the parameter-free panoptic head
-    (:class:`UPSNetPanopticHead`, :mod:`..fusion.upsnet_panoptic`), given
-    as ``fusion``: the slot where Panoptic FPN has its heuristic merge, so
-    the two models' configs differ only in the semantic head and the merge.
+    (:mod:`..fusion.upsnet_panoptic`): at test time :class:`UPSNetFusion`,
+    in the slot where Panoptic FPN has its heuristic merge, and in training
+    :class:`UPSNetPanopticLoss`.
 
     Training adds to the RPN / box / mask losses the semantic cross entropy
     and the panoptic cross entropy over logits composed at stride 4 from the
@@ -47,7 +42,8 @@ class UPSNet(PanopticFPN):
     Args:
         backbone, neck, rpn_head, roi_head: as in mmdet's Mask R-CNN.
         semantic_head: :class:`UPSNetSemanticHead` (``num_classes`` filled in).
-        fusion: :class:`UPSNetPanopticHead` (class counts filled in).
+        fusion: :class:`UPSNetFusion` (class counts filled in).
+        panoptic_loss: :class:`UPSNetPanopticLoss`.
         num_things_classes, num_stuff_classes: the label split (things first).
         train_cfg, test_cfg, data_preprocessor, init_cfg: as in mmdet.
     """
@@ -61,6 +57,7 @@ class UPSNet(PanopticFPN):
                  semantic_head: ConfigOrModule,
                  fusion: ConfigOrModule,
                  num_things_classes: int,
+                 panoptic_loss: ConfigOrModule = dict(type='UPSNetPanopticLoss'),
                  num_stuff_classes: int,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
@@ -77,6 +74,7 @@ class UPSNet(PanopticFPN):
             data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.num_things_classes = num_things_classes
         self.num_stuff_classes = num_stuff_classes
+        self.panoptic_loss = build_part(panoptic_loss, name='panoptic_loss')
 
     def _mask_logits(self, x: Tuple[Tensor], boxes: List[Tensor],
                      labels: List[Tensor]) -> List[Tensor]:
@@ -101,7 +99,7 @@ class UPSNet(PanopticFPN):
 
         stride = batch_inputs.shape[-1] // sem_logits.shape[-1]
         size = tuple(sem_logits.shape[-2:])
-        head = self.fusion
+        head = self.panoptic_loss
         kept_boxes, kept_labels, targets = [], [], []
         for i, sample in enumerate(batch_data_samples):
             inst = sample.gt_instances
@@ -121,46 +119,31 @@ class UPSNet(PanopticFPN):
             sem_logits[i], paste_mask_logits(mask_logits[i], kept_boxes[i] / stride, size),
             kept_boxes[i] / stride, kept_labels[i], num_things=self.num_things_classes)
             for i in range(len(batch_data_samples))]
-        losses['loss_panoptic'] = head.loss(composed, targets)
+        losses['loss_panoptic'] = head(composed, targets)
         return losses
 
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
                 rescale: bool = True) -> SampleList:
         """Panoptic predictions (original size with ``rescale``)."""
+        outputs = self.predict_outputs(batch_inputs, batch_data_samples)
+        metas = [s.metainfo for s in batch_data_samples]
+        return add_pred_to_samples(batch_data_samples,
+                                   self.fusion(outputs, metas, rescale=rescale))
+
+    def predict_outputs(self, batch_inputs: Tensor,
+                        batch_data_samples: SampleList) -> Dict:
+        """Detections above the fusion's score threshold (input pixels), their
+        RoI mask logits and the semantic logits at the padded input size."""
         x = self.extract_feat(batch_inputs)
         metas = [s.metainfo for s in batch_data_samples]
         proposals = self.rpn_head.predict(x, batch_data_samples, rescale=False)
         dets = self.roi_head.predict_bbox(x, metas, proposals, self.roi_head.test_cfg,
                                           rescale=False)
-        head = self.fusion
-        dets = [d[d.scores >= head.score_thr] for d in dets]
+        dets = [d[d.scores >= self.fusion.score_thr] for d in dets]
         mask_logits = self._mask_logits(x, [d.bboxes for d in dets], [d.labels for d in dets])
         sem = F.interpolate(self.semantic_head(x), size=batch_inputs.shape[-2:],
                             mode='bilinear', align_corners=False)
-        for i, sample in enumerate(batch_data_samples):
-            h, w = sample.metainfo['img_shape'][:2]
-            sem_i, boxes = sem[i, :, :h, :w], dets[i].bboxes
-            if rescale:
-                out_size = tuple(sample.metainfo['ori_shape'][:2])
-                sem_i = F.interpolate(sem_i[None], size=out_size, mode='bilinear',
-                                      align_corners=False)[0]
-                sx, sy = sample.metainfo['scale_factor'][:2]
-                boxes = boxes / boxes.new_tensor([sx, sy, sx, sy])
-            else:
-                out_size = (h, w)
-            pasted = paste_mask_logits(mask_logits[i], boxes, out_size)
-            keep = remove_overlapping(pasted > 0, dets[i].scores, overlap_thr=head.overlap_thr)
-            labels, scores = dets[i].labels[keep], dets[i].scores[keep]
-            composed = compose_panoptic_logits(sem_i, pasted[keep], boxes[keep], labels,
-                                               num_things=self.num_things_classes)
-            ids, segments = panoptic_from_composed(
-                composed, labels, scores, num_things=self.num_things_classes,
-                stuff_area_limit=head.stuff_area_limit)
-            sample.pred_panoptic_seg = PixelData(sem_seg=ids[None],
-                                                 metainfo=dict(segments_info=segments))
-            sample.pred_instances = InstanceData(bboxes=boxes[keep], labels=labels,
-                                                 scores=scores)
-        return batch_data_samples
+        return dict(sem_logits=sem, detections=dets, mask_logits=mask_logits)
 
     def _forward(self, batch_inputs: Tensor,
                  batch_data_samples: Optional[SampleList] = None) -> Tuple:

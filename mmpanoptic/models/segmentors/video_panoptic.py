@@ -156,7 +156,8 @@ class VideoPanopticSegmentor(BaseModel):
             init, fresh = self.tracker.init_queries()
             cls, masks, queries = head.forward_with_queries(
                 [f[i:i + 1] for f in feats], [sample.metainfo], init_queries=init)
-            result = self.detector.fusion(cls[-1], masks[-1], [sample.metainfo])[0]
+            result = self.detector.fusion(dict(cls_logits=cls[-1], mask_logits=masks[-1]),
+                                          [sample.metainfo])[0]
             ids, segments = self.tracker.track(*result['panoptic'], queries[0], fresh)
             sample.pred_panoptic_seg = PixelData(sem_seg=ids[None],
                                                  metainfo=dict(segments_info=segments))

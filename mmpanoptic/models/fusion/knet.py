@@ -1,11 +1,13 @@
-"""K-Net's panoptic inference (the official ``KernelIterHead.get_panoptic``)."""
+"""K-Net's panoptic merge (the official ``KernelIterHead.get_panoptic``):
+kernel scores and the registered fusion."""
 from typing import Dict, List, Optional, Sequence
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
+from .base import PanopticFusion
 from .mask_classification import panoptic_from_queries, upsample_masks
 
 
@@ -48,7 +50,7 @@ def knet_kernel_scores(cls_logits: Tensor, *, num_things: int,
 
 
 @MODELS.register_module()
-class KNetFusion(nn.Module):
+class KNetFusion(PanopticFusion):
     """Panoptic results of K-Net's kernels, as the official code composes them.
 
     1. Kernel scores and labels by :func:`knet_kernel_scores` (sigmoid class
@@ -90,19 +92,21 @@ class KNetFusion(nn.Module):
         self.overlap_thr = overlap_thr
         self.instance_score_thr = instance_score_thr
 
-    def forward(self, cls_logits: Tensor, mask_logits: Tensor,
-                img_metas: Sequence[dict], rescale: bool = True) -> List[Dict]:
+    input_keys = ('cls_logits', 'mask_logits')
+
+    def fuse(self, outputs: Dict, img_metas: Sequence[dict], rescale: bool = True) -> List[Dict]:
         """Results per image.
 
         Args:
-            cls_logits: (B, K, C) sigmoid class logits (no "no object").
-            mask_logits: (B, K, h, w) mask logits.
-            img_metas, rescale: as :meth:`MaskClassificationFusion.forward`.
+            outputs: ``cls_logits`` (B, K, C) sigmoid class logits (no "no
+                object") and ``mask_logits`` (B, K, h, w).
+            img_metas, rescale: as :meth:`MaskClassificationFusion.fuse`.
 
         Returns:
             One dict per image with ``panoptic`` = ``(ids (H, W) int32,
             segments_info)``.
         """
+        cls_logits, mask_logits = outputs['cls_logits'], outputs['mask_logits']
         if cls_logits.shape[-1] != self.num_classes:
             raise ValueError(f'K-Net class logits have {cls_logits.shape[-1]} columns, '
                              f'expected num_classes = {self.num_classes} (sigmoid scores, '

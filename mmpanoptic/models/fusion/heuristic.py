@@ -1,13 +1,18 @@
-"""Pure functions that merge instance and semantic predictions into a panoptic map.
+"""Panoptic FPN's heuristic merge: the pure function and its fusion.
 
-They return ``(panoptic_ids, segments_info)``: an ``(H, W)`` int32 map of
-segment ids (0 = VOID, 1..K = segments) and one dict per segment.  Nothing is
-packed as ``instance * 1000 + label``, so any number of classes works.
+:func:`heuristic_merge` returns ``(panoptic_ids, segments_info)``: an
+``(H, W)`` int32 map of segment ids (0 = VOID, 1..K = segments) and one dict
+per segment.  Nothing is packed as ``instance * 1000 + label``, so any
+number of classes works.
 """
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
+
+from mmpanoptic.registry import MODELS
+
+from .base import PanopticFusion
 
 
 def heuristic_merge(masks: Tensor,
@@ -56,6 +61,9 @@ def heuristic_merge(masks: Tensor,
     ([1, 1, 2, 2], [(0, 4), (1, 12)])
     """
     if sem_seg.dim() == 3:
+        if num_stuff is not None and sem_seg.shape[0] != num_stuff + 1:
+            raise ValueError(f'semantic logits have {sem_seg.shape[0]} channels, expected '
+                             f'num_stuff + 1 = {num_stuff + 1} (stuff classes, then "things")')
         sem_labels = sem_seg.argmax(0)
     elif sem_seg.dim() == 2:
         if num_stuff is None:
@@ -121,3 +129,54 @@ def heuristic_merge(masks: Tensor,
     if len(segments) and not segments[-1]['isthing']:
         ids = torch.where(uncovered, lut[sem_labels], ids)
     return ids, segments
+
+
+@MODELS.register_module()
+class HeuristicFusion(PanopticFusion):
+    """Panoptic FPN's merge of instances and semantic stuff.
+
+    Why ours: mmdet's ``HeuristicFusionHead`` packs ``instance * 1000 +
+    label`` into one id (breaks above 1000 classes) and its knobs live in
+    ``test_cfg``.  This one returns an id map plus ``segments_info`` and
+    takes its knobs here.
+
+    Args:
+        num_things: number of thing classes (labels ``[0, num_things)``).
+        num_stuff: number of stuff classes; when given, semantic logits must
+            have ``num_stuff + 1`` channels (stuff, then "things").
+        score_thr: minimum instance score.
+        overlap_thr: maximum covered fraction for an instance to be pasted.
+        stuff_area_limit: minimum stuff segment area in pixels.
+
+    Reads ``instances`` (per image ``InstanceData`` with ``masks``,
+    ``labels``, ``scores``) and ``sem_logits`` (per image (S + 1, H, W)),
+    both already at the output size; the instances are also returned.
+    """
+
+    input_keys = ('instances', 'sem_logits')
+
+    def __init__(self, *, num_things: int, num_stuff: Optional[int] = None,
+                 score_thr: float = 0.5, overlap_thr: float = 0.5,
+                 stuff_area_limit: int = 4096) -> None:
+        super().__init__()
+        self.num_things = num_things
+        self.num_stuff = num_stuff
+        self.score_thr = score_thr
+        self.overlap_thr = overlap_thr
+        self.stuff_area_limit = stuff_area_limit
+
+    def fuse(self, outputs: Dict, batch_img_metas: Sequence[dict],
+             rescale: bool = True) -> List[Dict]:
+        """Fuse each image's instances with its semantic logits."""
+        results = []
+        for inst, sem in zip(outputs['instances'], outputs['sem_logits']):
+            ids, segments = heuristic_merge(
+                inst.masks, inst.labels, inst.scores, sem, num_things=self.num_things,
+                score_thr=self.score_thr, overlap_thr=self.overlap_thr,
+                stuff_area_limit=self.stuff_area_limit, num_stuff=self.num_stuff)
+            results.append(dict(panoptic=(ids, segments), instances=inst))
+        return results
+
+    def extra_repr(self) -> str:
+        return (f'num_things={self.num_things}, score_thr={self.score_thr}, '
+                f'overlap_thr={self.overlap_thr}, stuff_area_limit={self.stuff_area_limit}')

@@ -48,10 +48,12 @@ def test_vocabulary_swap_in_every_query_model(path, head):
         new = ['solar panel', 'car', 'person', 'road', 'sky', 'lake']
         model.set_vocabulary(new, num_things=3)
         cls6, _ = model.inference_logits(x, [sample()])
+        # untrained: keep every query so that the label checks see segments
+        model.fusion.object_mask_thr, model.fusion.iou_thr = 0.0, 0.0
         out = model.predict(x, [sample()])[0].pred_panoptic_seg
     assert cls6.shape[-1] == 7  # 6 classes + no object, no rebuild, no reload
     assert model.fusion.num_things == 3 and model.fusion.num_stuff == 3
-    assert all(0 <= s['label'] < 6 for s in out.segments_info)
+    assert out.segments_info and all(0 <= s['label'] < 6 for s in out.segments_info)
     for s in out.segments_info:
         assert bool(s['isthing']) == (s['label'] < 3)
     if 'knet' in path:  # one text encoder shared by the three stages
@@ -231,8 +233,9 @@ def test_official_knet_takes_a_vocabulary_with_its_stuff_count_only():
         cls, _ = model.inference_logits(x, [sample()])
         assert cls.shape[-1] == 8  # sigmoid scores: the void column is dropped
         model.set_vocabulary(['car', 'person', 'bus', 'road', 'sky', 'lake', 'sand'], 3)
+        model.fusion.instance_score_thr, model.fusion.overlap_thr = 0.0, 0.0  # untrained
         out = model.predict(x, [sample()])[0].pred_panoptic_seg
-        assert all(0 <= s['label'] < 7 for s in out.segments_info)
+        assert out.segments_info and all(0 <= s['label'] < 7 for s in out.segments_info)
         model.set_vocabulary(['car', 'person', 'road', 'sky'], num_things=2)
         with pytest.raises(ValueError, match='one kernel per stuff class'):
             model.predict(x, [sample()])

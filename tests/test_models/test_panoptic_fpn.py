@@ -71,7 +71,14 @@ def test_non_finite_input_does_not_crash_predict():
     data['inputs'][0][0, :4, :4] = float('nan')
     with torch.no_grad():
         out = model(**model.data_preprocessor(data, False), mode='predict')[0]
-    assert out.pred_panoptic_seg.sem_seg.shape == (1, 64, 64)
+    ids = out.pred_panoptic_seg.sem_seg[0]
+    info = out.pred_panoptic_seg.segments_info
+    assert ids.shape == (64, 64) and ids.dtype == torch.int32
+    # still a valid panoptic result: every id listed once, areas exact, labels in range
+    assert set(ids.unique().tolist()) - {0} == {s['id'] for s in info}
+    assert len({s['id'] for s in info}) == len(info)
+    for s in info:
+        assert 0 <= s['label'] < 8 and s['area'] == int((ids == s['id']).sum())
 
 
 def test_part_can_be_passed_built():

@@ -66,14 +66,28 @@ def test_criterion_perfect_prediction_has_low_loss():
 
 
 def test_knet_kernels_are_things_then_one_per_stuff_class():
+    """Shapes, and values: the first update stage starts from the thing
+    kernels' masks on the localization feature, then one stuff kernel per
+    stuff class on the semantic feature, in that order."""
     model = build(TOYS[2]).eval()
     head = model.panoptic_head
     x = torch.randn(2, 3, 64, 64)
+    seen = {}
+    hook = head.update_heads[0].register_forward_pre_hook(
+        lambda m, args: seen.update(masks=args[2].clone()))
     with torch.no_grad():
-        cls, masks = head(model.extract_feat(x))
+        head.init_kernels.weight.zero_()  # thing kernels: all-zero masks
+        feats = model.extract_feat(x)
+        cls, masks = head(feats)
+        fused = head.fuse(feats)
+        stuff = head.conv_seg(head.sem_convs(fused))
+    hook.remove()
     assert len(cls) == 3 and len(masks) == 3  # one output per update stage
     assert cls[-1].shape == (2, 20 + 4, 8)  # 20 thing kernels + 4 stuff, 8 sigmoid classes
     assert masks[-1].shape == (2, 24, 16, 16)
+    assert torch.equal(seen['masks'][:, :20], torch.zeros(2, 20, 16, 16))
+    torch.testing.assert_close(seen['masks'][:, 20:], stuff)
+    assert stuff.abs().sum() > 0
 
 
 @pytest.mark.parametrize('path', TOYS)

@@ -1,4 +1,5 @@
 """Trackers on hand-made frames whose correct ids are known."""
+import pytest
 import torch
 
 from mmpanoptic.models.trackers import OnlineMaskTracker, PerFrameIds
@@ -70,27 +71,29 @@ def test_per_frame_ids_never_repeat():
         all_ids |= ids
 
 
+class StubDetector(torch.nn.Module):
+    """The image-model contract the video model uses: predict_outputs, fusion;
+    every frame holds one stuff segment."""
+    data_preprocessor = torch.nn.Identity()
+
+    def predict_outputs(self, inputs, samples):
+        return dict(frames=inputs)
+
+    def fusion(self, outputs, metas):
+        return [dict(panoptic=frame([(2, 2, 0)])) for _ in metas]
+
+
 def test_video_model_resets_the_tracker_per_video_and_per_pass():
     from mmdet.structures import DetDataSample
-    from mmengine.structures import PixelData
 
     from mmpanoptic.models.segmentors import VideoPanopticSegmentor
 
-    class Detector(torch.nn.Module):
-        data_preprocessor = torch.nn.Identity()
-
-        def predict(self, inputs, samples):
-            for s in samples:
-                ids, segs = frame([(2, 2, 0)])
-                s.pred_panoptic_seg = PixelData(sem_seg=ids[None],
-                                                metainfo=dict(segments_info=segs))
-            return samples
-
-    model = VideoPanopticSegmentor(detector=Detector(), tracker=PerFrameIds())
+    model = VideoPanopticSegmentor(detector=StubDetector(), tracker=PerFrameIds())
 
     def run(video, frames):
         samples = [DetDataSample(metainfo=dict(video_id=video, frame_id=f)) for f in frames]
-        return [s.pred_panoptic_seg.segments_info[0]['id'] for s in model.predict(None, samples)]
+        out = model.predict(torch.zeros(len(frames), 3, 2, 2), samples)
+        return [s.pred_panoptic_seg.segments_info[0]['id'] for s in out]
 
     assert run(0, [0, 1]) == [1, 3]  # PerFrameIds counts on within a video
     assert run(1, [0]) == [1]  # new video: reset
@@ -108,20 +111,20 @@ def test_query_tracker_keeps_ids_through_propagation_and_reassociates_fresh():
     ids = torch.tensor([[1, 2]])
     init, fresh = tr.init_queries()
     assert init is None and fresh  # first frame: fresh detection
-    out, s0 = tr.track(ids, segs((1, 0, 0), (2, 1, 0)), q, fresh)
+    out, s0 = tr.track(ids, segs((1, 0, 0), (2, 1, 0)), queries=q, fresh=fresh)
     first = {x['query']: x['id'] for x in s0}
     init, fresh = tr.init_queries()
     assert not fresh and init.shape == (1, 4, 4)  # propagated
     # Propagated: the query index is the association, whatever the segment ids.
-    _, s1 = tr.track(torch.tensor([[5, 6]]), segs((5, 1, 0), (6, 0, 0)), q, fresh)
+    _, s1 = tr.track(torch.tensor([[5, 6]]), segs((5, 1, 0), (6, 0, 0)), queries=q, fresh=fresh)
     assert {x['query']: x['id'] for x in s1} == first
-    tr.track(ids, segs((1, 0, 0), (2, 1, 0)), q, False)
+    tr.track(ids, segs((1, 0, 0), (2, 1, 0)), queries=q, fresh=False)
     init, fresh = tr.init_queries()
     assert fresh  # frame 3 of refresh_interval 3
     # Fresh: other query slots, but embeddings close to the tracked ones.
     fresh_q = torch.stack([q[1] + 0.1, q[0] + 0.1, q[2], q[3]])
     _, s3 = tr.track(torch.tensor([[1, 2, 3]]), segs((1, 1, 0), (2, 0, 0), (3, 2, 0)),
-                             fresh_q, fresh)
+                     queries=fresh_q, fresh=fresh)
     got = {x['query']: x['id'] for x in s3}
     assert got[1] == first[0] and got[0] == first[1]  # re-associated by embedding
     assert got[2] not in first.values()  # a new object: a new track
@@ -166,12 +169,12 @@ def test_appearance_reidentifies_objects_that_swapped_places_while_hidden():
                                appearance_weight=0.7 if appearance else 0.0)
         ids, segs = frame([(2, 2, 0), (2, 20, 0)])  # red left, blue right
         emb = torch.stack([stuff, red, blue])
-        out, _ = tr.track(ids, segs, emb if appearance else None)
+        out, _ = tr.track(ids, segs, embeddings=emb if appearance else None)
         red_id, blue_id = int(out[2, 2]), int(out[2, 20])
         tr.track(*frame([]))  # both hidden
         ids, segs = frame([(2, 2, 0), (2, 20, 0)])
         emb = torch.stack([stuff, blue, red])  # blue is now left, red right
-        out, _ = tr.track(ids, segs, emb if appearance else None)
+        out, _ = tr.track(ids, segs, embeddings=emb if appearance else None)
         return (int(out[2, 2]), int(out[2, 20])) == (blue_id, red_id)
 
     assert not run(appearance=False)  # position only: the ids are swapped
@@ -183,7 +186,7 @@ def test_appearance_embedding_count_must_match_segments():
     tr = OnlineMaskTracker()
     ids, segs = frame([(2, 2, 0)])
     with pytest.raises(ValueError, match='2 segments'):
-        tr.track(ids, segs, torch.zeros(3, 4))
+        tr.track(ids, segs, embeddings=torch.zeros(3, 4))
     with pytest.raises(ValueError, match='appearance_weight'):
         OnlineMaskTracker(appearance_weight=2.0)
 
@@ -204,28 +207,17 @@ def test_color_histogram_embeddings_by_hand():
 
 def test_video_model_passes_colour_embeddings_to_the_tracker():
     from mmdet.structures import DetDataSample
-    from mmengine.structures import PixelData
 
     from mmpanoptic.models.segmentors import VideoPanopticSegmentor
-
-    class Detector(torch.nn.Module):
-        data_preprocessor = torch.nn.Identity()
-
-        def predict(self, inputs, samples):
-            for s in samples:
-                ids, segs = frame([(2, 2, 0)])
-                s.pred_panoptic_seg = PixelData(sem_seg=ids[None],
-                                                metainfo=dict(segments_info=segs))
-            return samples
 
     seen = []
 
     class Recorder(PerFrameIds):
-        def track(self, ids, segments, embeddings=None):
+        def track(self, ids, segments, *, embeddings=None, queries=None, fresh=True):
             seen.append(embeddings)
             return super().track(ids, segments)
 
-    model = VideoPanopticSegmentor(detector=Detector(), tracker=Recorder(), appearance='color')
+    model = VideoPanopticSegmentor(detector=StubDetector(), tracker=Recorder(), appearance='color')
     img = torch.zeros(1, 3, 20, 30)
     img[0, 0, 2:6, 2:6] = 255  # the object is red, the rest black
     model.predict(img, [DetDataSample(metainfo=dict(video_id=0, frame_id=0,
@@ -235,7 +227,7 @@ def test_video_model_passes_colour_embeddings_to_the_tracker():
     assert int(emb[1].argmax()) == 7 * 64 and int(emb[0].argmax()) == 0  # red / black
     import pytest
     with pytest.raises(ValueError, match='appearance'):
-        VideoPanopticSegmentor(detector=Detector(), tracker=Recorder(), appearance='deep')
+        VideoPanopticSegmentor(detector=StubDetector(), tracker=Recorder(), appearance='deep')
 
 
 def test_knet_kernels_propagate_through_the_query_tracker():
@@ -312,3 +304,20 @@ def test_propagation_training_supervises_reference_and_key_frames():
         model.loss(data['inputs'], data['data_samples'])
     with pytest.raises(ValueError, match='batch of 1'):
         model.loss(data['inputs'][:1], data['data_samples'][:1])
+
+
+def test_one_tracker_interface():
+    """Every registered tracker is a BaseTracker with one track() signature."""
+    import inspect
+
+    from mmpanoptic.models.trackers import BaseTracker
+    from mmpanoptic.registry import TASK_UTILS
+    names = ['OnlineMaskTracker', 'PerFrameIds', 'QueryPropagationTracker']
+    base = inspect.signature(BaseTracker.track)
+    for name in names:
+        cls = TASK_UTILS.get(name)
+        assert issubclass(cls, BaseTracker), name
+        assert inspect.signature(cls.track) == base, name
+    with pytest.raises(ValueError, match='needs the frame'):
+        TASK_UTILS.build(dict(type='QueryPropagationTracker')).track(
+            torch.zeros(2, 2, dtype=torch.int32), [])

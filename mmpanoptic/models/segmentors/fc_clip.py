@@ -1,9 +1,8 @@
 """FC-CLIP: open-vocabulary Mask2Former on a frozen CLIP image encoder."""
-from typing import Optional, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
-from mmdet.structures import SampleList
 from torch import Tensor
 
 from mmpanoptic.registry import MODELS
@@ -114,19 +113,18 @@ class FCCLIP(Mask2Former):
         return torch.tensor([bool(_synonym_set([c]) & self.seen_names)
                              for c in self.classifier.vocabulary])
 
-    def inference_logits(self, batch_inputs: Tensor,
-                         batch_data_samples: SampleList) -> Tuple[Tensor, Tensor]:
-        """Ensembled (B, Q, C + 1) log-probabilities and (B, Q, h, w) masks."""
-        feats = self.backbone(batch_inputs)
-        metas = [s.metainfo for s in batch_data_samples]
-        cls, masks = self.panoptic_head(self.neck(feats) if self.with_neck else feats, metas)
-        image_emb, valid = self.clip_embeddings(feats[-1], masks[-1])
+    def adjust_outputs(self, outputs: Dict[str, Tensor],
+                       backbone_feats: Sequence[Tensor]) -> Dict[str, Tensor]:
+        """The ensembled (B, Q, C + 1) log-probabilities replace the class
+        logits (in every prediction path, the video query tracker's too)."""
+        cls, masks = outputs['cls_logits'], outputs['mask_logits']
+        image_emb, valid = self.clip_embeddings(backbone_feats[-1], masks)
         out_vocab = self.classifier.class_logits(F.normalize(image_emb, dim=-1),
                                                  self.clip_logit_scale)
-        return geometric_ensemble(cls[-1], out_vocab, self.seen_mask(), alpha=self.alpha,
-                                  beta=self.beta, void=self.void,
-                                  valid=valid if self.ensemble_on_valid_mask else None), \
-            masks[-1]
+        ensembled = geometric_ensemble(
+            cls, out_vocab, self.seen_mask(), alpha=self.alpha, beta=self.beta,
+            void=self.void, valid=valid if self.ensemble_on_valid_mask else None)
+        return dict(outputs, cls_logits=ensembled)
 
     def clip_embeddings(self, res5: Tensor, mask_logits: Tensor) -> Tuple[Tensor, Tensor]:
         """(B, Q, D) CLIP image embeddings of the masks and (B, Q) validity

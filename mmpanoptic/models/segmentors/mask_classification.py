@@ -130,18 +130,46 @@ class MaskClassificationSegmentor(BaseDetector):
         return add_pred_to_samples(batch_data_samples,
                                    self.fusion(outputs, metas, rescale=rescale))
 
-    def predict_outputs(self, batch_inputs: Tensor,
-                        batch_data_samples: SampleList) -> Dict[str, Tensor]:
+    def predict_outputs(self, batch_inputs: Tensor, batch_data_samples: SampleList, *,
+                        with_queries: bool = False,
+                        init_queries: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """What the fusion reads: the last layer's ``cls_logits`` and
-        ``mask_logits`` (:meth:`inference_logits`)."""
-        cls, masks = self.inference_logits(batch_inputs, batch_data_samples)
-        return dict(cls_logits=cls, mask_logits=masks)
+        ``mask_logits`` (after :meth:`adjust_outputs`, e.g. FC-CLIP's
+        ensemble).
+
+        Args:
+            with_queries: also return the last layer's ``queries`` (B, Q, C)
+                (query-propagation tracking; needs ``forward_with_queries``
+                on the head).
+            init_queries: start the decoder from these queries.
+        """
+        feats = self.backbone(batch_inputs)
+        x = self.neck(feats) if self.with_neck else feats
+        metas = [s.metainfo for s in batch_data_samples]
+        outputs = {}
+        if with_queries or init_queries is not None:
+            if not hasattr(self.panoptic_head, 'forward_with_queries'):
+                raise TypeError(f'query propagation needs a head with forward_with_queries '
+                                f'(Mask2FormerQueryHead, KNetKernelHead), got '
+                                f'{type(self.panoptic_head).__name__}')
+            cls, masks, outputs['queries'] = self.panoptic_head.forward_with_queries(
+                x, metas, init_queries=init_queries)
+        else:
+            cls, masks = self.panoptic_head(x, metas)
+        outputs.update(cls_logits=cls[-1], mask_logits=masks[-1])
+        return self.adjust_outputs(outputs, feats)
+
+    def adjust_outputs(self, outputs: Dict[str, Tensor],
+                       backbone_feats: Sequence[Tensor]) -> Dict[str, Tensor]:
+        """A hook between the head and the fusion (identity here; FC-CLIP
+        combines the class scores with CLIP's)."""
+        return outputs
 
     def inference_logits(self, batch_inputs: Tensor,
                          batch_data_samples: SampleList) -> Tuple[Tensor, Tensor]:
-        """(B, Q, C + 1) class and (B, Q, h, w) mask logits of the last layer."""
-        cls, masks = self._head(batch_inputs, batch_data_samples)
-        return cls[-1], masks[-1]
+        """(B, Q, C + 1) class and (B, Q, h, w) mask logits the fusion sees."""
+        outputs = self.predict_outputs(batch_inputs, batch_data_samples)
+        return outputs['cls_logits'], outputs['mask_logits']
 
     def _forward(self, batch_inputs: Tensor,
                  batch_data_samples: Optional[SampleList] = None) -> Tuple:

@@ -4,13 +4,13 @@ from typing import Dict, Optional, Union
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModel
-from mmengine.structures import PixelData
 from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS, TASK_UTILS
 
 from ..builder import build_part
 from ..criteria import batch_targets
+from ..fusion.base import add_pred_to_samples
 from ..trackers.appearance import color_histogram_embeddings
 
 
@@ -102,24 +102,34 @@ class VideoPanopticSegmentor(BaseModel):
         return head
 
     def predict(self, inputs: Tensor, data_samples):
-        """Per-frame panoptic predictions with track ids as segment ids."""
-        if getattr(self.tracker, 'uses_queries', False):
-            return self._predict_with_queries(inputs, data_samples)
-        samples = self.detector.predict(inputs, data_samples)
-        for i, sample in enumerate(samples):
+        """Per-frame panoptic predictions with track ids as segment ids.
+
+        One path for every tracker (:mod:`..trackers.base`): frame by frame,
+        the image model's own ``predict_outputs`` (from the tracker's
+        queries when it propagates them) and ``fusion``, then
+        ``tracker.track``.
+        """
+        uses_queries = self.tracker.uses_queries
+        if uses_queries:
+            self._query_head()  # a clear error for heads without queries
+        for i, sample in enumerate(data_samples):
             if self._new_pass(sample):  # a new video, or the same one again
                 self.tracker.reset()
-            pred = sample.pred_panoptic_seg
+            init, fresh = self.tracker.init_queries()
+            kwargs = dict(with_queries=True, init_queries=init) if uses_queries else {}
+            outputs = self.detector.predict_outputs(inputs[i:i + 1], [sample], **kwargs)
+            result = self.detector.fusion(outputs, [sample.metainfo])[0]
+            ids, segments = result['panoptic']
             embeddings = None
             if self.appearance == 'color':
                 embeddings = color_histogram_embeddings(
-                    self._frame_colours(inputs[i], sample.metainfo, pred.sem_seg.shape[-2:]),
-                    pred.sem_seg[0], pred.segments_info)
-            ids, segments = self.tracker.track(pred.sem_seg[0], pred.segments_info,
-                                               embeddings)
-            pred.sem_seg = ids[None]
-            pred.set_metainfo(dict(segments_info=segments))
-        return samples
+                    self._frame_colours(inputs[i], sample.metainfo, ids.shape[-2:]), ids,
+                    segments)
+            queries = outputs['queries'][0] if uses_queries else None
+            result['panoptic'] = self.tracker.track(ids, segments, embeddings=embeddings,
+                                                    queries=queries, fresh=fresh)
+            add_pred_to_samples([sample], [result])
+        return data_samples
 
     def _frame_colours(self, image: Tensor, meta: dict, size) -> Tensor:
         """The (3, H, W) frame in [0, 255] at the prediction's size: the
@@ -144,21 +154,3 @@ class VideoPanopticSegmentor(BaseModel):
         new = self._video is None or video != self._video[0] or frame <= self._video[1]
         self._video = (video, frame)
         return new
-
-    def _predict_with_queries(self, inputs: Tensor, data_samples):
-        """Query propagation: frames one by one, each head run started from
-        the previous frame's queries (or fresh, as the tracker decides)."""
-        head = self._query_head()
-        feats = self.detector.extract_feat(inputs)
-        for i, sample in enumerate(data_samples):
-            if self._new_pass(sample):
-                self.tracker.reset()
-            init, fresh = self.tracker.init_queries()
-            cls, masks, queries = head.forward_with_queries(
-                [f[i:i + 1] for f in feats], [sample.metainfo], init_queries=init)
-            result = self.detector.fusion(dict(cls_logits=cls[-1], mask_logits=masks[-1]),
-                                          [sample.metainfo])[0]
-            ids, segments = self.tracker.track(*result['panoptic'], queries[0], fresh)
-            sample.pred_panoptic_seg = PixelData(sem_seg=ids[None],
-                                                 metainfo=dict(segments_info=segments))
-        return data_samples

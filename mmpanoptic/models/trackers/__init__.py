@@ -1,6 +1,7 @@
 from .appearance import color_histogram_embeddings
+from .base import BaseTracker
 from .online_tracker import OnlineMaskTracker, PerFrameIds
 from .query_tracker import QueryPropagationTracker
 
-__all__ = ['OnlineMaskTracker', 'PerFrameIds', 'QueryPropagationTracker',
+__all__ = ['BaseTracker', 'OnlineMaskTracker', 'PerFrameIds', 'QueryPropagationTracker',
            'color_histogram_embeddings']

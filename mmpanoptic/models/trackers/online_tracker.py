@@ -9,6 +9,8 @@ from torch import Tensor
 
 from mmpanoptic.registry import TASK_UTILS
 
+from .base import BaseTracker
+
 
 class _Track:
     __slots__ = ('id', 'label', 'mask', 'centre', 'velocity', 'last_seen', 'embedding')
@@ -47,7 +49,7 @@ def _shift(mask: Tensor, dy: int, dx: int) -> Tensor:
 
 
 @TASK_UTILS.register_module()
-class OnlineMaskTracker:
+class OnlineMaskTracker(BaseTracker):
     """Hungarian matching of the current thing segments to remembered tracks.
 
     For every frame: each live track's last mask is moved by the track's
@@ -99,9 +101,11 @@ class OnlineMaskTracker:
         self.next_id += 1
         return self.next_id - 1
 
-    def track(self, ids: Tensor, segments: List[Dict],
-              embeddings: Optional[Tensor] = None) -> Tuple[Tensor, List[Dict]]:
-        """Relabel one frame's segments with track ids.
+    def track(self, ids: Tensor, segments: List[Dict], *, embeddings: Optional[Tensor] = None,
+              queries: Optional[Tensor] = None,
+              fresh: bool = True) -> Tuple[Tensor, List[Dict]]:
+        """Relabel one frame's segments with track ids (``queries`` and
+        ``fresh`` are not used).
 
         Args:
             ids: (H, W) int segment id map, 0 = VOID.
@@ -174,7 +178,7 @@ class OnlineMaskTracker:
 
 
 @TASK_UTILS.register_module()
-class PerFrameIds:
+class PerFrameIds(BaseTracker):
     """No tracking: every segment of every frame gets a new id (the baseline)."""
 
     def __init__(self) -> None:
@@ -183,8 +187,9 @@ class PerFrameIds:
     def reset(self) -> None:
         self.next_id = 1
 
-    def track(self, ids: Tensor, segments: List[Dict],
-              embeddings: Optional[Tensor] = None) -> Tuple[Tensor, List[Dict]]:
+    def track(self, ids: Tensor, segments: List[Dict], *, embeddings: Optional[Tensor] = None,
+              queries: Optional[Tensor] = None,
+              fresh: bool = True) -> Tuple[Tensor, List[Dict]]:
         lut, out = {}, []
         for s in segments:
             lut[s['id']] = self.next_id

@@ -9,11 +9,12 @@ from torch import Tensor
 
 from mmpanoptic.registry import TASK_UTILS
 
+from .base import BaseTracker
 from .online_tracker import relabel
 
 
 @TASK_UTILS.register_module()
-class QueryPropagationTracker:
+class QueryPropagationTracker(BaseTracker):
     """Queries of frame t initialise frame t + 1 (Video K-Net / DVIS-online
     style), so a query follows its object and its index is the association.
 
@@ -76,9 +77,11 @@ class QueryPropagationTracker:
         rows, cols = linear_sum_assignment(-sim)
         return {r: live[c][0] for r, c in zip(rows, cols) if sim[r, c] >= self.sim_thr}
 
-    def track(self, ids: Tensor, segments: List[Dict], queries: Tensor,
-                      fresh: bool) -> Tuple[Tensor, List[Dict]]:
-        """Relabel one frame's segments with track ids.
+    def track(self, ids: Tensor, segments: List[Dict], *, embeddings: Optional[Tensor] = None,
+              queries: Optional[Tensor] = None,
+              fresh: bool = True) -> Tuple[Tensor, List[Dict]]:
+        """Relabel one frame's segments with track ids (``embeddings`` are
+        not used: the queries are the appearance).
 
         Args:
             ids: (H, W) segment id map.
@@ -86,6 +89,8 @@ class QueryPropagationTracker:
             queries: (Q, C) output queries of this frame.
             fresh: whether this frame was detected from the learned queries.
         """
+        if queries is None:
+            raise ValueError('QueryPropagationTracker needs the frame\'s queries')
         self.frame += 1
         self.tracks = {k: t for k, t in self.tracks.items()
                        if self.frame - t['last_seen'] <= self.max_age}

@@ -1,6 +1,5 @@
 """PQ against the reference numbers, hand-computed cases and an independent
 loop implementation of COCO's pq_compute on random inputs."""
-import json
 import os
 import os.path as osp
 
@@ -11,14 +10,16 @@ from PIL import Image
 from mmpanoptic.evaluation.functional import PanopticEvalError, PQStats, pq_image_stats, pq_summary
 from mmpanoptic.structures import rgb2id
 
+from ..e2e_utils import read_json
+
 CASES = osp.join(osp.dirname(__file__), '..', 'data', 'panoptic_eval_cases')
 
 
 def _load_case(name):
     d = osp.join(CASES, name)
-    gt = json.load(open(osp.join(d, 'gt.json')))
-    pred = json.load(open(osp.join(d, 'pred.json')))
-    exp = json.load(open(osp.join(d, 'expected.json')))
+    gt = read_json(osp.join(d, 'gt.json'))
+    pred = read_json(osp.join(d, 'pred.json'))
+    exp = read_json(osp.join(d, 'expected.json'))
     return d, gt, pred, exp
 
 

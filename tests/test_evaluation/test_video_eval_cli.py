@@ -11,6 +11,8 @@ import pytest
 
 from mmpanoptic.structures import id2rgb
 
+from ..e2e_utils import read_json
+
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CASES = osp.join(ROOT, 'tests', 'data', 'video_eval_cases')
 CLI = osp.join(ROOT, 'tools', 'analysis_tools', 'video_eval.py')
@@ -27,7 +29,7 @@ def write_rgb(path, rgb):
 
 
 def test_cityscapes_vps_layout_gives_the_published_case(tmp_path):
-    data = json.load(open(osp.join(CASES, 'vpq_edge_id_switch.json')))
+    data = read_json(osp.join(CASES, 'vpq_edge_id_switch.json'))
     cats = data['inputs']['categories']
     (tmp_path / 'cats.json').write_text(json.dumps(cats))
     for role, key in (('gt', 'gt_ids'), ('pred', 'pred_ids')):

@@ -1,5 +1,4 @@
 """VideoPanopticMetric on in-memory data samples (dicts, as the runner passes them)."""
-import json
 import os.path as osp
 
 import numpy as np
@@ -9,6 +8,8 @@ from mmengine.structures import PixelData
 
 from mmpanoptic.evaluation.functional.pq import PanopticEvalError
 from mmpanoptic.evaluation.metrics import VideoPanopticMetric
+
+from ..e2e_utils import read_json
 
 CASES = osp.join(osp.dirname(osp.dirname(__file__)), 'data', 'video_eval_cases')
 
@@ -25,7 +26,7 @@ def sample(video, frame, gt_ids, pred_ids, cat_of, label_of):
 
 
 def test_metric_reproduces_the_published_id_switch_case():
-    data = json.load(open(osp.join(CASES, 'vpq_edge_id_switch.json')))
+    data = read_json(osp.join(CASES, 'vpq_edge_id_switch.json'))
     cats = data['inputs']['categories']
     metric = VideoPanopticMetric(window_frames=(1, 2))
     metric.dataset_meta = dict(category_ids=[c['id'] for c in cats],

@@ -1,5 +1,4 @@
 """VPQ against hand-checked tubes and a straightforward per-window definition."""
-import json
 import os.path as osp
 import sys
 
@@ -12,6 +11,8 @@ from mmpanoptic.evaluation.functional.vpq import vpq_summary, vpq_video_stats
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'benchmarks'))
 import vpq_reference  # noqa: E402
+
+from ..e2e_utils import read_json  # noqa: E402
 
 CASES = osp.join(ROOT, 'tests', 'data', 'video_eval_cases')
 CATS = {1: dict(isthing=0), 2: dict(isthing=1), 3: dict(isthing=1)}
@@ -36,7 +37,7 @@ def frame(gt, pred, crowd=()):
 
 
 def test_published_id_switch_case():
-    data = json.load(open(osp.join(CASES, 'vpq_edge_id_switch.json')))
+    data = read_json(osp.join(CASES, 'vpq_edge_id_switch.json'))
     cats = {c['id']: c for c in data['inputs']['categories']}
     frames = []
     for gt, pred in zip(data['inputs']['gt_ids'], data['inputs']['pred_ids']):

@@ -38,7 +38,7 @@ def test_empty_ground_truth_and_odd_size(path):
     x = torch.randn(1, 3, 224, 256)
     losses = model.loss(x, [empty_sample(200, 249, (224, 256))])
     assert all(torch.isfinite(v) for v in losses.values())
-    assert float(losses['loss_mask']) == 0 and float(losses['loss_dice']) == 0
+    assert losses['loss_mask'].item() == 0 and losses['loss_dice'].item() == 0
     sum(losses.values()).backward()
     model.eval()
     with torch.no_grad():

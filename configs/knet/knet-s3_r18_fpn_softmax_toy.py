@@ -1,6 +1,9 @@
-# The toy K-Net with our earlier softmax recipe (see
-# _base_/models/knet_r50_fpn_softmax.py), for the comparison with the
-# official recipe in docs/query_models.md.
+# The toy K-Net with our earlier recipe instead of the official one: softmax
+# over C classes + "no object", every kernel (things and stuff) matched by
+# Mask2Former's criterion, mmseg's softmax feature gathering and the shared
+# mask-classification inference; compared with the official recipe in
+# docs/query_models.md.  The same `model` overrides (with 12544 points) turn
+# any K-Net config into this variant; an open vocabulary needs it.
 #   python tools/train.py configs/knet/knet-s3_r18_fpn_softmax_toy.py
 _base_ = './knet-s3_r18_fpn_toy.py'
 model = dict(

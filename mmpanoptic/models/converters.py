@@ -182,6 +182,25 @@ def load_detectron2_checkpoint(path: str) -> Dict[str, Tensor]:
             for k, v in model.items()}
 
 
+def converter_cli(convert, description: str, argv=None) -> None:
+    """The command line of ``tools/model_converters/*_d2_to_mmpanoptic.py``:
+    ``SRC DST [--class-order i,j,...]``; reads SRC with
+    :func:`load_detectron2_checkpoint`, writes ``{'state_dict', 'meta'}``."""
+    import argparse
+    import os.path as osp
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('src', help='detectron2 checkpoint (.pkl or .pth)')
+    parser.add_argument('dst', help='output .pth')
+    parser.add_argument('--class-order', default=None,
+                        help='comma-separated detectron2 class index for each of our labels')
+    args = parser.parse_args(argv)
+    order = [int(i) for i in args.class_order.split(',')] if args.class_order else None
+    state = convert(load_detectron2_checkpoint(args.src), class_order=order)
+    torch.save(dict(state_dict=state, meta=dict(converted_from=osp.basename(args.src))),
+               args.dst)
+    print(f'{len(state)} tensors written to {args.dst}')
+
+
 def _deeplab_stem_key(key: str) -> Optional[str]:
     """detectron2's DeepLab stem (conv1..3, each with a norm) -> mmseg's
     ``ResNetV1c.stem`` Sequential (conv, norm, relu) x 3."""

@@ -8,26 +8,11 @@ Reads ``.pkl`` (detectron2 model zoo, numpy arrays) or ``.pth``; writes
 ``tools/test.py``.  mmdet's own Mask2Former / MaskFormer checkpoints need no
 conversion.  Unknown keys stop the conversion with the key named.
 """
-import argparse
-import os.path as osp
-
-import torch
-
-from mmpanoptic.models.converters import convert_mask2former_d2, load_detectron2_checkpoint
+from mmpanoptic.models.converters import convert_mask2former_d2, converter_cli
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('src', help='detectron2 checkpoint (.pkl or .pth)')
-    parser.add_argument('dst', help='output .pth')
-    parser.add_argument('--class-order', default=None,
-                        help='comma-separated detectron2 class index for each of our labels')
-    args = parser.parse_args(argv)
-    order = [int(i) for i in args.class_order.split(',')] if args.class_order else None
-    state = convert_mask2former_d2(load_detectron2_checkpoint(args.src), class_order=order)
-    torch.save(dict(state_dict=state, meta=dict(converted_from=osp.basename(args.src))),
-               args.dst)
-    print(f'{len(state)} tensors written to {args.dst}')
+    converter_cli(convert_mask2former_d2, __doc__.split('\n')[0], argv)
 
 
 if __name__ == '__main__':

@@ -6,7 +6,7 @@
 # (2.0) + BCE (1.0) + dice (4.0) + rank (0.1) losses on dense masks, and the
 # official panoptic merge (overlap 0.6, thing score 0.3).
 # Our earlier softmax variant (shared Mask2Former criterion and inference):
-# _base_/models/knet_r50_fpn_softmax.py.
+# the model overrides of configs/knet/knet-s3_r18_fpn_softmax_toy.py.
 num_things_classes = 80
 num_stuff_classes = 53
 feat_channels = 256

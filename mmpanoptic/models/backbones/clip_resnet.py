@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
-from ..classifiers.text_encoders import load_clip_part
+from ..clip_checkpoint import load_clip_part
 
 # (blocks per stage, width, output embed dim, attention-pool input resolution)
 CLIP_RESNET_ARCHS: Dict[str, tuple] = {
@@ -82,7 +82,7 @@ class CLIPResNet(nn.Module):
     Args:
         model_name: a key of :data:`CLIP_RESNET_ARCHS` (``'RN50'``, ...).
         checkpoint: whole-CLIP checkpoint (see
-            :func:`~mmpanoptic.models.classifiers.text_encoders.load_state_dict_file`).
+            :func:`~mmpanoptic.models.clip_checkpoint.load_state_dict_file`).
         prefix: key prefix of the image tower (``'visual.'``).
         frozen: keep all weights and BN statistics fixed (FC-CLIP).
 

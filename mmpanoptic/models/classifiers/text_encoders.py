@@ -23,6 +23,8 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
+from ..clip_checkpoint import load_clip_part
+
 
 @MODELS.register_module()
 class SentenceTransformerTextEncoder(nn.Module):
@@ -237,43 +239,5 @@ class CLIPTextEncoder(nn.Module):
         return F.normalize(emb, dim=-1) if self.normalize else emb
 
 
-def load_clip_part(module: nn.Module, path: str, prefix: str, what: str) -> None:
-    """Load ``module`` (every one of its keys) from the keys of a whole-CLIP
-    checkpoint that start with ``prefix``; missing keys and shape mismatches
-    are errors naming the file and the key."""
-    state = load_state_dict_file(path)
-    own = module.state_dict()
-    found = {k[len(prefix):]: v for k, v in state.items() if k.startswith(prefix)}
-    missing = [k for k in own if k not in found]
-    if missing:
-        raise KeyError(f'{path}: no {what} under prefix {prefix!r}; missing '
-                       f'{missing[:5]}{" ..." if len(missing) > 5 else ""}')
-    for k, v in own.items():
-        if found[k].shape != v.shape:
-            raise ValueError(f'{path}: {prefix}{k} has shape {tuple(found[k].shape)}, the '
-                             f'architecture expects {tuple(v.shape)}: wrong model_name?')
-    module.load_state_dict({k: found[k] for k in own})
-
-
-def load_state_dict_file(path: str) -> Dict[str, Tensor]:
-    """A flat tensor dict from a checkpoint file (safetensors or torch pickle,
-    loaded with ``weights_only=True``), unwrapping ``state_dict`` / ``model``."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'checkpoint not found: {path}')
-    if path.endswith('.safetensors'):
-        from safetensors.torch import load_file
-        return load_file(path)
-    try:
-        state = torch.load(path, map_location='cpu', weights_only=True)
-    except RuntimeError:  # an OpenAI TorchScript archive
-        state = torch.jit.load(path, map_location='cpu').state_dict()
-    for key in ('state_dict', 'model'):
-        if isinstance(state, dict) and isinstance(state.get(key), dict):
-            state = state[key]
-    if not isinstance(state, dict):
-        raise ValueError(f'{path}: expected a state dict, found {type(state).__name__}')
-    return state
-
-
 __all__: List[str] = ['SentenceTransformerTextEncoder', 'CLIPTextEncoder', 'clip_tokenize',
-                      'CLIP_TEXT_ARCHS', 'load_clip_part', 'load_state_dict_file']
+                      'CLIP_TEXT_ARCHS']

@@ -10,7 +10,7 @@ then times in one run:
   PIL, panopticapi's decoder, is shown too), nothing else;
 - baseline: panopticapi's ``pq_compute`` algorithm (benchmarks/panopticapi_baseline.py),
   single process and on all cores;
-- ours: ``mmpanoptic.evaluation.coco_panoptic_eval``, single process and all cores.
+- ours: ``mmpanoptic.evaluation.files.coco_panoptic``, single process and all cores.
 
 It checks that PQ/SQ/RQ agree to 1e-9 and prints the ratios against the targets
 (ours single within 1.3x of the decode floor, >= 2x faster than the baseline
@@ -31,7 +31,7 @@ from PIL import Image
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import panopticapi_baseline  # noqa: E402
 
-from mmpanoptic.evaluation.coco_panoptic_eval import evaluate_panoptic_files  # noqa: E402
+from mmpanoptic.evaluation.files.coco_panoptic import evaluate_panoptic_files  # noqa: E402
 from mmpanoptic.structures import id2rgb, mask_bbox  # noqa: E402
 
 CATEGORIES = [dict(id=i + 1, name=f'c{i + 1}', isthing=int(i < 12)) for i in range(24)]

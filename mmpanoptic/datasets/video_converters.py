@@ -21,8 +21,8 @@ from typing import Dict, List, Optional, Sequence
 
 import cv2
 
+from mmpanoptic.evaluation.files.video import _load_step, _step_frame
 from mmpanoptic.evaluation.functional.pq import PanopticEvalError
-from mmpanoptic.evaluation.video_eval import _load_step, _step_frame
 from mmpanoptic.structures import id2rgb, mask_bbox
 
 

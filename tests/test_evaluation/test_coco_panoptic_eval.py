@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from mmpanoptic.evaluation import PanopticQualityMetric
-from mmpanoptic.evaluation.coco_panoptic_eval import evaluate_panoptic_files, summary_to_json
+from mmpanoptic.evaluation.files.coco_panoptic import evaluate_panoptic_files, summary_to_json
 from mmpanoptic.evaluation.functional import (
     PanopticEvalError,
     PQStats,

@@ -9,7 +9,7 @@ import os
 import sys
 import time
 
-from mmpanoptic.evaluation.coco_panoptic_eval import (
+from mmpanoptic.evaluation.files.coco_panoptic import (
     PanopticEvalError,
     evaluate_panoptic_files,
     load_panoptic_json,

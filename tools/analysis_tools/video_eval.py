@@ -4,15 +4,15 @@
         --categories categories.json --metrics vpq stq [--layout step|cityscapes-vps] \\
         [--window-frames 1 2 3 4] [--out results.json]
 
-Layouts and conventions: mmpanoptic/evaluation/video_eval.py and docs/evaluation.md.
+Layouts and conventions: mmpanoptic/evaluation/files/video.py and docs/evaluation.md.
 """
 import argparse
 import json
 import sys
 import time
 
+from mmpanoptic.evaluation.files.video import evaluate_video_dirs, load_categories
 from mmpanoptic.evaluation.functional.pq import PanopticEvalError
-from mmpanoptic.evaluation.video_eval import evaluate_video_dirs, load_categories
 
 
 def parse_args(argv=None):

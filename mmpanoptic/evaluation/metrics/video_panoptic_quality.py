@@ -7,8 +7,8 @@ from mmengine.evaluator import BaseMetric
 
 from mmpanoptic.registry import METRICS
 
+from ..files.video import SHIFT, VOID_LABEL, stq_labels
 from ..functional import PanopticEvalError, PQStats, STQAccumulator, vpq_summary, vpq_video_stats
-from ..video_eval import SHIFT, VOID_LABEL, stq_labels
 from .panoptic_quality import _to_numpy
 
 

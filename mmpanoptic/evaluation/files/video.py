@@ -27,10 +27,10 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
-from .coco_panoptic_eval import read_png_bgr
-from .functional.pq import PanopticEvalError, PQStats
-from .functional.stq import STQAccumulator
-from .functional.vpq import vpq_summary, vpq_video_stats
+from ..functional.pq import PanopticEvalError, PQStats
+from ..functional.stq import STQAccumulator
+from ..functional.vpq import vpq_summary, vpq_video_stats
+from .coco_panoptic import read_png_bgr
 
 VOID_LABEL = 255
 SHIFT = 16

@@ -17,7 +17,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from .functional.pq import (
+from ..functional.pq import (
     PanopticEvalError,
     PQStats,
     check_same_size,

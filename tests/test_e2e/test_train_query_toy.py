@@ -11,7 +11,8 @@ from ..e2e_utils import data_options, last_checkpoint, read_json, run_tool
 
 # name: (config, floors for PQ, PQ_th, PQ_st in percent).  Measured on 2 CPU
 # cores (seed 0, 2000 steps): Mask2Former PQ 80.5 / 63.8 / 97.2 in ~7 min,
-# MaskFormer PQ 69.6 / 45.5 / 93.7 in ~6 min, K-Net PQ 75.1 / 54.0 / 96.1 in ~5 min.
+# MaskFormer PQ 69.6 / 45.5 / 93.7 in ~6 min; K-Net with the official recipe
+# PQ 73.7 / 53.3 / 94.1 (its softmax variant 73.4 / 53.3 / 93.6, docs/query_models.md).
 CASES = {
     'mask2former': ('configs/mask2former/mask2former_r18_toy.py', (65.0, 45.0, 85.0)),
     'maskformer': ('configs/maskformer/maskformer_r18_toy.py', (55.0, 30.0, 80.0)),

@@ -18,7 +18,7 @@ rescale=True)`` reads the keys it names in ``input_keys`` from ``outputs``
 after the method (:mod:`.mask_classification`, :mod:`.heuristic`,
 :mod:`.upsnet_panoptic`, :mod:`.center_grouping`).
 """
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmdet.structures import SampleList
 from mmengine.structures import PixelData
@@ -28,10 +28,25 @@ from torch import nn
 class PanopticFusion(nn.Module):
     """Base of the registered fusions: the contract above.
 
-    Subclasses set ``input_keys`` and implement :meth:`fuse`.
+    Subclasses set ``input_keys`` and implement :meth:`fuse`; the class
+    counts (filled in by the segmentor) live here.
+
+    Args:
+        num_things: thing classes are labels ``[0, num_things)``.
+        num_stuff: stuff classes follow (None where a fusion does not need it).
     """
 
     input_keys: Tuple[str, ...] = ()
+
+    def __init__(self, *, num_things: int, num_stuff: Optional[int] = None) -> None:
+        super().__init__()
+        self.num_things = num_things
+        self.num_stuff = num_stuff
+
+    @property
+    def num_classes(self) -> int:
+        """Things + stuff."""
+        return self.num_things + self.num_stuff
 
     def forward(self, outputs: Dict, batch_img_metas: Sequence[dict],
                 rescale: bool = True) -> List[Dict]:

@@ -166,8 +166,7 @@ class CenterGroupingFusion(PanopticFusion):
 
     def __init__(self, *, num_things: int, num_stuff: int, center_threshold: float = 0.1,
                  nms_kernel: int = 7, top_k: int = 200, stuff_area: int = 2048) -> None:
-        super().__init__()
-        self.num_things, self.num_stuff = num_things, num_stuff
+        super().__init__(num_things=num_things, num_stuff=num_stuff)
         self.center_threshold = center_threshold
         self.nms_kernel = nms_kernel
         self.top_k = top_k

@@ -158,9 +158,7 @@ class HeuristicFusion(PanopticFusion):
     def __init__(self, *, num_things: int, num_stuff: Optional[int] = None,
                  score_thr: float = 0.5, overlap_thr: float = 0.5,
                  stuff_area_limit: int = 4096) -> None:
-        super().__init__()
-        self.num_things = num_things
-        self.num_stuff = num_stuff
+        super().__init__(num_things=num_things, num_stuff=num_stuff)
         self.score_thr = score_thr
         self.overlap_thr = overlap_thr
         self.stuff_area_limit = stuff_area_limit

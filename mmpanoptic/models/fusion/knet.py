@@ -82,12 +82,9 @@ class KNetFusion(PanopticFusion):
     def __init__(self, *, num_things: int, num_stuff: int,
                  num_stuff_kernels: Optional[int] = None, overlap_thr: float = 0.6,
                  instance_score_thr: float = 0.3, panoptic_on: bool = True) -> None:
-        super().__init__()
+        super().__init__(num_things=num_things, num_stuff=num_stuff)
         if not panoptic_on:
             raise ValueError('KNetFusion gives panoptic results only (panoptic_on=True)')
-        self.num_things = num_things
-        self.num_stuff = num_stuff
-        self.num_classes = num_things + num_stuff
         self.num_stuff_kernels = num_stuff_kernels
         self.overlap_thr = overlap_thr
         self.instance_score_thr = instance_score_thr

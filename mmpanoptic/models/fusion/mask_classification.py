@@ -280,10 +280,7 @@ class MaskClassificationFusion(PanopticFusion):
                  semantic_on: bool = False,
                  instance_on: bool = False,
                  max_per_image: int = 100) -> None:
-        super().__init__()
-        self.num_things = num_things
-        self.num_stuff = num_stuff
-        self.num_classes = num_things + num_stuff
+        super().__init__(num_things=num_things, num_stuff=num_stuff)
         self.object_mask_thr = object_mask_thr
         self.iou_thr = iou_thr
         self.filter_low_score = filter_low_score

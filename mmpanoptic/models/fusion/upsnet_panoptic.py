@@ -194,9 +194,7 @@ class UPSNetFusion(PanopticFusion):
 
     def __init__(self, *, num_things: int, num_stuff: int, score_thr: float = 0.5,
                  overlap_thr: float = 0.3, stuff_area_limit: int = 4096) -> None:
-        super().__init__()
-        self.num_things = num_things
-        self.num_stuff = num_stuff
+        super().__init__(num_things=num_things, num_stuff=num_stuff)
         self.score_thr = score_thr
         self.overlap_thr = overlap_thr
         self.stuff_area_limit = stuff_area_limit

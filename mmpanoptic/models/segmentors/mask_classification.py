@@ -104,7 +104,6 @@ class MaskClassificationSegmentor(BaseDetector):
         self.num_classes = len(classes)
         self.fusion.num_things = num_things
         self.fusion.num_stuff = self.num_stuff_classes
-        self.fusion.num_classes = self.num_classes
 
     def extract_feat(self, batch_inputs: Tensor) -> Tuple[Tensor, ...]:
         """Backbone (and neck) levels, highest resolution first."""

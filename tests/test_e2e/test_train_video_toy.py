@@ -9,9 +9,9 @@ from ..e2e_utils import last_checkpoint, read_json, run_tool
 CONFIG = 'configs/video/mask2former_r18_online-tracker_toy-video.py'
 BASELINE = 'configs/video/mask2former_r18_no-tracker_toy-video.py'
 
-# Measured (seed 0, 2 CPU cores, ~7 min of training): with the tracker VPQ
-# 73.53 (VPQ@1..4 75.36 / 73.22 / 73.00 / 72.53), STQ 58.66, AQ 46.02; with
-# a new id per segment per frame VPQ 19.72, STQ 23.06, AQ 7.11.
+# Measured (seed 0, 2 CPU cores, ~15 min of training on the slower VM): with
+# the tracker VPQ 68.15 (VPQ@1..4 72.34 / 67.66 / 67.78 / 64.83), STQ 55.29,
+# AQ 43.58; with a new id per segment per frame VPQ 18.88, STQ 22.15, AQ 6.99.
 VPQ1_FLOOR = 60.0
 VPQ_MARGIN = 30.0
 STQ_MARGIN = 20.0

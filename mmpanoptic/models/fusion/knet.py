@@ -119,7 +119,7 @@ class KNetFusion(PanopticFusion):
                 ori_shape=meta['ori_shape'][:2] if rescale else None,
                 pad_shape=meta.get('batch_input_shape', meta['img_shape'][:2]))
             ids, segments = panoptic_from_queries(
-                scores, labels, torch.logit(probs), num_things=self.num_things,
+                scores, labels, probs, num_things=self.num_things, probabilities=True,
                 iou_thr=self.overlap_thr,
                 compete_only=is_thing & (scores < self.instance_score_thr))
             results.append(dict(panoptic=(ids, segments)))

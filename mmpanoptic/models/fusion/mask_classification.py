@@ -56,6 +56,7 @@ def panoptic_from_queries(scores: Tensor,
                           iou_thr: float = 0.8,
                           filter_low_score: bool = False,
                           compete_only: Optional[Tensor] = None,
+                          probabilities: bool = False,
                           band_bytes: int = 2**21) -> Tuple[Tensor, List[Dict]]:
     """Compose a panoptic map from the kept queries.
 
@@ -81,6 +82,8 @@ def panoptic_from_queries(scores: Tensor,
         compete_only: (Q,) bool of queries that take part in the argmax but
             never become segments: the pixels they win stay VOID (K-Net's
             things below ``instance_score_thr``).
+        probabilities: ``mask_logits`` already holds probabilities (K-Net
+            resizes after the sigmoid); no sigmoid is applied.
         band_bytes: size of one band's buffer on CPU; a single band on GPU.
 
     Returns:
@@ -115,7 +118,8 @@ def panoptic_from_queries(scores: Tensor,
     for r0 in range(0, h, rows):
         band = mask_logits[:, r0:r0 + rows]
         band = band[index] if index is not None else band.clone()  # a fresh buffer
-        band.sigmoid_()
+        if not probabilities:
+            band.sigmoid_()
         mask_areas += (band >= 0.5).sum((1, 2))
         probs = band.clone() if filter_low_score else None
         # torch.max(dim) returns the first maximum, as mmdet's argmax does.

@@ -1,6 +1,9 @@
-"""Baseline for benchmarks: COCO panopticapi's ``pq_compute`` algorithm.
+"""COCO panopticapi's per-image algorithm on in-memory arrays, for the VPQ reference.
 
-panopticapi is not on PyPI, so this module re-implements, step by step, what
+The PQ tests and ``pq_eval_speed.py`` use the official panopticapi itself
+(PyPI ``panopticapi-lite``, a test extra).  This module stays only as the
+per-window kernel of ``vpq_reference.py``, which scores stacked video frames in
+memory (the VPS reference is not on PyPI).  It re-implements, step by step, what
 its ``pq_compute_single_core`` / ``pq_compute_multi_core`` do: decode both
 PNGs with PIL as uint32, ``rgb2id``, count pred areas with ``np.unique``,
 pair ids with ``np.unique`` over ``gt * 256^3 + pred``, match and count in

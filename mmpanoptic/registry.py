@@ -30,6 +30,12 @@ from mmdet.registry import VISUALIZERS as MMDET_VISUALIZERS
 from mmdet.registry import WEIGHT_INITIALIZERS as MMDET_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
+from .utils.compat import apply_compat_patches
+
+# Everything that registers a module imports this file: the one place where the
+# version checks and compatibility patches run.
+apply_compat_patches()
+
 RUNNERS = Registry('runner', parent=MMDET_RUNNERS)
 LOOPS = Registry('loop', parent=MMDET_LOOPS)
 HOOKS = Registry(
@@ -51,9 +57,9 @@ OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMDET_OPTIM_WRAPPERS)
 PARAM_SCHEDULERS = Registry(
     'parameter scheduler', parent=MMDET_PARAM_SCHEDULERS)
 METRICS = Registry(
-    'metric', parent=MMDET_METRICS, locations=['mmpanoptic.evaluation'])
+    'metric', parent=MMDET_METRICS, locations=['mmpanoptic.evaluation.metrics'])
 EVALUATOR = Registry(
-    'evaluator', parent=MMDET_EVALUATOR, locations=['mmpanoptic.evaluation'])
+    'evaluator', parent=MMDET_EVALUATOR, locations=['mmpanoptic.evaluation.metrics'])
 TASK_UTILS = Registry(
     'task util', parent=MMDET_TASK_UTILS, locations=['mmpanoptic.models'])
 VISUALIZERS = Registry(

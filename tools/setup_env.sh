@@ -49,6 +49,11 @@ step "installing mmpanoptic and its requirements"
 "${PIP[@]}" install --progress-bar on --find-links "$WHEELHOUSE" \
     "mmcv==$MMCV_VERSION" -e "$ROOT[$EXTRAS]"
 
+if [[ ",$EXTRAS," == *",tests,"* ]]; then
+    step "installing the official panopticapi (panopticapi-lite, --no-deps: its numpy<2 pin is stale)"
+    "${PIP[@]}" install --progress-bar on --no-deps 'panopticapi-lite==0.2.0'
+fi
+
 step "checking the installation"
 "$PY" -m mmpanoptic.utils.collect_env --short
 echo "setup finished in $(( $(date +%s) - start )) s"

@@ -84,10 +84,30 @@ def allow_mmengine_checkpoints() -> None:
     add(checkpoint_safe_globals())
 
 
+MMCV_RANGE = ('2.0.0', '2.2.0')
+MMENGINE_RANGE = ('0.10.0', '0.11.0')
+
+
+def check_versions() -> None:
+    """Refuse an mmcv / mmengine outside the range mmdet 3.3 and mmseg 1.2 accept."""
+    import mmcv
+    import mmengine
+    from mmengine.utils import digit_version
+    for name, version, (low, high) in (('mmcv', mmcv.__version__, MMCV_RANGE),
+                                       ('mmengine', mmengine.__version__, MMENGINE_RANGE)):
+        if not digit_version(low) <= digit_version(version) < digit_version(high):
+            raise ImportError(
+                f'{name}=={version} is installed, but mmpanoptic needs '
+                f'{low} <= {name} < {high} (mmdet 3.3.0 and mmsegmentation 1.2.2 '
+                f'refuse mmcv>=2.2). Run `bash tools/setup_env.sh`.')
+
+
 def apply_compat_patches() -> None:
-    """Apply every compatibility fix once; safe to call many times."""
+    """Check versions and apply every compatibility fix once; safe to call
+    many times (:mod:`mmpanoptic.registry` calls it on import)."""
     global _APPLIED
     if _APPLIED:
         return
+    check_versions()
     allow_mmengine_checkpoints()
     _APPLIED = True

@@ -14,7 +14,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     """
     import mmpanoptic.datasets  # noqa: F401
     import mmpanoptic.engine  # noqa: F401
-    import mmpanoptic.evaluation  # noqa: F401
+    import mmpanoptic.evaluation.metrics  # noqa: F401
     import mmpanoptic.models  # noqa: F401
     import mmpanoptic.visualization  # noqa: F401
 

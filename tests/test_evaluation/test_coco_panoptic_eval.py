@@ -271,3 +271,115 @@ def test_metric_reports_no_result_as_nan_not_zero():
     res = metric.evaluate(1)
     assert res['panoptic/PQ'] == 100.0 and res['panoptic/PQ_st'] == 100.0
     assert math.isnan(res['panoptic/PQ_th']) and math.isnan(res['panoptic/SQ_th'])
+
+
+@pytest.mark.parametrize('name', sorted(os.listdir(CASES)))
+def test_files_match_panopticapi_itself(name):
+    """Every bundled case against the official panopticapi run in this test
+    (not only against the numbers it recorded): splits and every class."""
+    from .panopticapi_ref import panopticapi_on_case, panopticapi_results
+    stat, cats = panopticapi_on_case(osp.join(CASES, name))
+    ref = panopticapi_results(stat, cats)
+    ours = evaluate_panoptic_files(*_args(osp.join(CASES, name)), progress=False)
+    for split in ('All', 'Things', 'Stuff'):
+        assert (ours[split] is None) == (ref[split] is None), split
+        if ref[split] is not None:
+            for k in ('pq', 'sq', 'rq', 'n'):
+                assert ours[split][k] == pytest.approx(ref[split][k], abs=1e-9)
+    for cat in cats:
+        r = stat.pq_per_cat[cat]
+        o = ours['per_class'][cat]
+        assert (o['tp'], o['fp'], o['fn']) == (r.tp, r.fp, r.fn)
+        assert o['iou_sum'] == pytest.approx(r.iou, abs=1e-9)
+
+
+def _coco_like_pair(rng, h, w, n):
+    """Voronoi-ish gt with 24-bit ids, VOID borders and crowds, and a
+    prediction with moved boundaries, merges, wrong classes and VOID."""
+    yy, xx = np.mgrid[0:h, 0:w]
+    seeds = rng.uniform([0, 0], [h, w], (n, 2))
+    d = (yy[None] - seeds[:, 0, None, None])**2 + (xx[None] - seeds[:, 1, None, None])**2
+    lab = d.argmin(0)
+    gt_of = rng.choice(np.arange(1, 2**24), n, replace=False)
+    gt = gt_of[lab]
+    gt[rng.random((h, w)) < 0.01] = 0
+    pseeds = seeds + rng.normal(0, 3, seeds.shape)
+    d = (yy[None] - pseeds[:, 0, None, None])**2 + (xx[None] - pseeds[:, 1, None, None])**2
+    plab = d.argmin(0)
+    plab = np.where(rng.random(n)[plab] < 0.1, (plab + 1) % n, plab)
+    pred_of = rng.choice(np.arange(1, 2**24), n, replace=False)
+    pred = pred_of[plab]
+    pred[rng.random((h, w)) < 0.005] = 0
+    cat_of = rng.integers(1, 7, n)
+    gt_segs = [dict(id=int(gt_of[i]), category_id=int(cat_of[i]),
+                    iscrowd=int(cat_of[i] <= 3 and rng.random() < 0.15),
+                    area=int((gt == gt_of[i]).sum())) for i in range(n)
+               if (gt == gt_of[i]).any()]
+    pred_segs = [dict(id=int(pred_of[i]),
+                      category_id=int(cat_of[i] if rng.random() > 0.2 else rng.integers(1, 7)))
+                 for i in range(n) if (pred == pred_of[i]).any()]
+    return gt, gt_segs, pred, pred_segs
+
+
+@pytest.mark.parametrize('seed', range(3))
+def test_png_evaluation_matches_panopticapi_on_random_coco_like_images(seed, tmp_path):
+    from .panopticapi_ref import panopticapi_results, panopticapi_stats
+    rng = np.random.default_rng(seed)
+    cats = {c: dict(isthing=int(c <= 3), name=f'c{c}') for c in range(1, 7)}
+    pairs = [_coco_like_pair(rng, int(rng.integers(40, 90)), int(rng.integers(40, 90)),
+                             int(rng.integers(3, 12))) for _ in range(6)]
+    ref_stat = panopticapi_stats(pairs, cats, str(tmp_path))
+    ref = panopticapi_results(ref_stat, cats)
+    names = [f'{k:06d}.png' for k in range(len(pairs))]
+    gt_json = dict(images=[dict(id=k, file_name=n) for k, n in enumerate(names)],
+                   categories=[dict(id=c, **v) for c, v in cats.items()],
+                   annotations=[dict(image_id=k, file_name=n, segments_info=p[1])
+                                for k, (n, p) in enumerate(zip(names, pairs))])
+    pred_json = dict(annotations=[dict(image_id=k, file_name=n, segments_info=p[3])
+                                  for k, (n, p) in enumerate(zip(names, pairs))])
+    for nproc in (1, 2):
+        ours = evaluate_panoptic_files(gt_json, str(tmp_path / 'gt'), pred_json,
+                                       str(tmp_path / 'pred'), nproc=nproc, progress=False)
+        for split in ('All', 'Things', 'Stuff'):
+            for k in ('pq', 'sq', 'rq', 'n'):
+                assert ours[split][k] == pytest.approx(ref[split][k], abs=1e-9)
+        for cat in cats:
+            r = ref_stat.pq_per_cat[cat]
+            assert ours['per_class'][cat]['iou_sum'] == pytest.approx(r.iou, abs=1e-9)
+            assert [ours['per_class'][cat][k] for k in ('tp', 'fp', 'fn')] == [r.tp, r.fp, r.fn]
+
+
+def test_png_decoders_agree(tmp_path, monkeypatch):
+    """The libspng path and the OpenCV fallback give the same id words,
+    also for an RGBA file (alpha ignored, as panopticapi does)."""
+    from mmpanoptic.evaluation.files import coco_panoptic
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 2**24, (13, 17))
+    rgb = id2rgb(ids)
+    from PIL import Image
+    Image.fromarray(rgb).save(tmp_path / 'a.png')
+    Image.fromarray(np.dstack([rgb, rng.integers(0, 256, (13, 17), np.uint8)])).save(
+        tmp_path / 'b.png')
+    for name in ('a.png', 'b.png'):
+        got = [coco_panoptic.read_png_words(str(tmp_path / name), 'img') & 0xFFFFFF]
+        with monkeypatch.context() as m:
+            m.setattr(coco_panoptic, 'pyspng', None)
+            got.append(coco_panoptic.read_png_words(str(tmp_path / name), 'img') & 0xFFFFFF)
+        for g in got:
+            np.testing.assert_array_equal(g, ids)
+
+
+def test_cli_starts_without_torch(tmp_path):
+    """The PQ CLI is numpy + OpenCV (+ libspng): no torch / mmengine import."""
+    case = osp.join(CASES, 'pq_gold_deeplab_team')
+    gt_json, gt_dir, pred_json, pred_dir = _args(case)
+    code = ('import runpy, sys\n'
+            f'sys.argv = ["pq_eval.py", "--gt-json", {gt_json!r}, "--gt-dir", {gt_dir!r}, '
+            f'"--pred-json", {pred_json!r}, "--pred-dir", {pred_dir!r}, "--no-progress"]\n'
+            'runpy.run_path("tools/analysis_tools/pq_eval.py", run_name="__main__")\n'
+            'heavy = [m for m in ("torch", "mmengine", "mmcv", "mmdet") if m in sys.modules]\n'
+            'print("HEAVY", heavy)\n')
+    proc = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert 'HEAVY []' in proc.stdout
+    assert '| All' in proc.stdout

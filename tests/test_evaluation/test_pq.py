@@ -149,26 +149,6 @@ def test_bad_input_names_image_and_segment(bad, match):
     assert 'img 12' in str(e.value)
 
 
-def _baseline():
-    """The benchmark's transcription of COCO's pq_compute (dicts, np.unique)."""
-    import importlib.util
-    path = osp.join(osp.dirname(__file__), '..', '..', 'benchmarks', 'panopticapi_baseline.py')
-    spec = importlib.util.spec_from_file_location('panopticapi_baseline', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def reference_pq_compute(pairs):
-    """Independent loop implementation of the reference, on in-memory pairs."""
-    baseline = _baseline()
-    stat = baseline.new_stat()
-    for gt_ids, gt_segs, pred_ids, pred_segs in pairs:
-        baseline.image_stats(gt_ids, pred_ids, dict(segments_info=gt_segs),
-                             dict(segments_info=pred_segs), stat)
-    return stat
-
-
 def _random_image(rng, h, w, cats):
     """Blocky random gt and a noisy copy as prediction."""
     cat_ids = list(cats)
@@ -192,16 +172,26 @@ def _random_image(rng, h, w, cats):
 
 
 @pytest.mark.parametrize('seed', range(8))
-def test_matches_independent_reference_on_random_inputs(seed):
+def test_matches_panopticapi_on_random_inputs(seed, tmp_path):
+    """The official panopticapi (not a transcription) on the same pairs."""
+    from .panopticapi_ref import panopticapi_results, panopticapi_stats
     rng = np.random.default_rng(seed)
     cats = {1: dict(isthing=1), 2: dict(isthing=1), 7: dict(isthing=0), 9: dict(isthing=0)}
     pairs = [_random_image(rng, int(rng.integers(9, 40)), int(rng.integers(9, 40)), cats)
              for _ in range(4)]
-    ref = reference_pq_compute(pairs)
+    ref_stat = panopticapi_stats(pairs, cats, str(tmp_path))
     stats = PQStats()
     for k, p in enumerate(pairs):
         stats.add(pq_image_stats(*p, cats, image=str(k)))
     for cat in cats:
         got = stats.per_cat.get(cat, np.zeros(4))
-        assert got[0] == pytest.approx(ref[cat][0], abs=1e-12)
-        assert got[1:].tolist() == ref[cat][1:]
+        ref = ref_stat.pq_per_cat[cat]
+        assert got[0] == pytest.approx(ref.iou, abs=1e-12)
+        assert got[1:].tolist() == [ref.tp, ref.fp, ref.fn]
+    ref = panopticapi_results(ref_stat, cats)
+    ours = pq_summary(stats, cats)
+    for split in ('All', 'Things', 'Stuff'):
+        assert (ours[split] is None) == (ref[split] is None)
+        if ref[split] is not None:
+            for k in ('pq', 'sq', 'rq'):
+                assert ours[split][k] == pytest.approx(ref[split][k], abs=1e-9)

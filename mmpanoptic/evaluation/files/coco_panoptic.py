@@ -1,14 +1,23 @@
 """Evaluate PQ from COCO panoptic files (JSON + RGB-id PNG folders).
 
-Used by ``tools/analysis_tools/pq_eval.py``.  Per image, both PNGs are
-decoded once (OpenCV) and their bytes are interleaved straight into one
-8-byte word per pixel, ``pred_id | gt_id << 24``, so no id map is ever
-computed; runs of equal words are collapsed and only the run keys sorted,
-which yields every (gt, pred) pair with its pixel count; the rest works on
-those ~100 pairs.
+Used by ``tools/analysis_tools/pq_eval.py``; numpy, OpenCV and (when
+installed) pyspng only, so the CLI starts without torch.  Per image:
+
+1. both PNGs are decoded with libspng (``pyspng``, about 2x faster than
+   PIL, panopticapi's decoder, or OpenCV's libpng; OpenCV is the fallback);
+2. each RGB image becomes one 32-bit word per pixel with OpenCV's SIMD
+   RGB->RGBA conversion (``R | G << 8 | B << 16 | 0xFF << 24``: the id plus a
+   constant alpha byte), a view, not an id computation;
+3. :func:`~mmpanoptic.evaluation.functional.pq.pair_counts` finds the runs
+   where either word changes and sums the (gt, pred) pairs of the run starts
+   only, masking the alpha byte off there;
+4. the rest works on those ~100 pairs.
+
 Images are spread over ``nproc`` worker processes in chunks, each returning
 only its summed statistics.
 """
+import contextlib
+import ctypes
 import json
 import os.path as osp
 from multiprocessing import get_context
@@ -21,21 +30,34 @@ from ..functional.pq import (
     PanopticEvalError,
     PQStats,
     check_same_size,
-    count_keys,
+    pair_counts,
     pq_stats_from_pairs,
     pq_summary,
 )
 
+try:  # libspng: the fastest PNG decoder on PyPI we measured (benchmarks/pq_eval_speed.py)
+    import pyspng
+except ImportError:  # pragma: no cover - pyspng is a runtime requirement
+    pyspng = None
 
-def load_panoptic_json(path: str, role: str) -> Dict:
-    """Load and sanity-check a COCO panoptic JSON (``role``: 'gt' or 'pred')."""
-    if not osp.isfile(path):
+ID_MASK = 0xFFFFFF
+
+
+def load_panoptic_json(path, role: str) -> Dict:
+    """Load and sanity-check a COCO panoptic JSON (``role``: 'gt' or 'pred').
+
+    ``path`` may also be the already loaded dict (it is checked, not copied).
+    """
+    if isinstance(path, dict):
+        data, path = path, f'({role} dict)'
+    elif not osp.isfile(path):
         raise PanopticEvalError(f'{role} JSON not found: {path}')
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise PanopticEvalError(f'{role} JSON {path} is not valid JSON: {e}') from e
+    else:
+        try:
+            with open(path) as f:
+                data = json.load(f)
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise PanopticEvalError(f'{role} JSON {path} is not valid JSON: {e}') from e
     need = ('annotations', 'categories', 'images') if role == 'gt' else ('annotations', )
     if not isinstance(data, dict) or any(k not in data for k in need):
         raise PanopticEvalError(
@@ -55,8 +77,13 @@ def load_panoptic_json(path: str, role: str) -> Dict:
     return data
 
 
+def png_decoder() -> str:
+    """Which PNG decoder this process uses: ``'pyspng'`` or ``'opencv'``."""
+    return 'opencv' if pyspng is None else 'pyspng'
+
+
 def read_png_bgr(path: str, image: str) -> np.ndarray:
-    """Decode a PNG to (H, W, 3) uint8 BGR, naming the image on failure."""
+    """Decode a PNG to (H, W, 3) uint8 BGR with OpenCV, naming the image on failure."""
     if not osp.isfile(path):
         raise PanopticEvalError(f'{image}: PNG not found: {path}')
     bgr = cv2.imread(path, cv2.IMREAD_COLOR)
@@ -65,20 +92,55 @@ def read_png_bgr(path: str, image: str) -> np.ndarray:
     return bgr
 
 
-def png_pair_counts(gt_png: str, pred_png: str, image: str):
-    """``(gt_id, pred_id, count)`` arrays of the pairs present in two PNGs.
+def read_png_words(path: str, image: str) -> np.ndarray:
+    """Decode an RGB-id PNG to (H, W) uint32 words ``id | 0xFF << 24``.
 
-    Little-endian byte layout per pixel: pred R, G, B, gt R, G, B, 0, 0, so the
-    uint64 view is ``pred_id + gt_id * 2^24``.
+    The id is panopticapi's ``R + 256 G + 256^2 B`` of the first three
+    channels (an alpha channel in the file is ignored, as panopticapi does).
+    Mask with :data:`ID_MASK` to get the id.
     """
-    gt = read_png_bgr(gt_png, image)
-    pred = read_png_bgr(pred_png, image)
+    if pyspng is None:
+        return cv2.cvtColor(read_png_bgr(path, image), cv2.COLOR_BGR2RGBA).view(np.uint32)[..., 0]
+    try:
+        with open(path, 'rb') as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise PanopticEvalError(f'{image}: PNG not found: {path}') from None
+    try:
+        rgb = pyspng.load(data, 'RGB')
+    except Exception as e:  # libspng reports corrupt data as a plain Exception
+        raise PanopticEvalError(f'{image}: PNG is unreadable: {path} ({e})') from None
+    if rgb.dtype != np.uint8:
+        raise PanopticEvalError(
+            f'{image}: PNG {path} has {rgb.dtype.itemsize * 8}-bit channels; '
+            'COCO panoptic PNGs are 8-bit RGB')
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA).view(np.uint32)[..., 0]
+
+
+def png_pair_counts(gt_png: str, pred_png: str, image: str):
+    """``(gt_id, pred_id, count)`` arrays of the pairs present in two PNGs."""
+    gt = read_png_words(gt_png, image)
+    pred = read_png_words(pred_png, image)
     check_same_size(gt.shape, pred.shape, f'{image} ({pred_png})')
-    packed = np.zeros(gt.shape[:2] + (8, ), np.uint8)
-    cv2.mixChannels([pred, gt], [packed], [2, 0, 1, 1, 0, 2, 5, 3, 4, 4, 3, 5])
-    keys, counts = count_keys(packed.view(np.uint64).reshape(-1))
-    return ((keys >> np.uint64(24)).astype(np.int64),
-            (keys & np.uint64(0xFFFFFF)).astype(np.int64), counts.astype(np.int64))
+    return pair_counts(gt, pred, id_mask=ID_MASK)
+
+
+@contextlib.contextmanager
+def opencv_single_thread():
+    """Run OpenCV single-threaded inside the block (restored after).
+
+    The per-image conversions take ~0.2 ms; OpenCV's thread pool costs more
+    than that to wake up, and with worker processes it oversubscribes the
+    cores.  Set in the parent only: forked workers inherit it (calling
+    ``cv2.setNumThreads`` in a forked child whose parent already used the
+    pool hangs).
+    """
+    before = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(before)
 
 
 # One job: (image name, gt PNG, gt segments, pred PNG, pred segments).
@@ -94,15 +156,34 @@ def _evaluate_jobs(args) -> PQStats:
     return stats
 
 
+def reuse_freed_memory() -> bool:
+    """Let glibc keep freed memory for reuse instead of returning it to the OS.
+
+    Every PNG decodes into fresh ~1 MB arrays; above glibc's mmap threshold
+    each one is a new mapping whose pages fault in one by one (~1.5 ms per
+    image here, as much as the conversion itself).  Raising the mmap and trim
+    thresholds (64 / 256 MB) keeps such buffers in the heap, where the next
+    image reuses them.  Process-wide, so only the CLI and the worker
+    processes call it, never a library caller's process.  Returns False where
+    there is no glibc ``mallopt``.
+    """
+    try:
+        libc = ctypes.CDLL('libc.so.6')
+        m_trim_threshold, m_mmap_threshold = -1, -3
+        return bool(libc.mallopt(m_mmap_threshold, 64 << 20)
+                    and libc.mallopt(m_trim_threshold, 256 << 20))
+    except (OSError, AttributeError):
+        return False
+
+
 def _worker_pool(nproc: int):
     """A fork-based process pool (as panopticapi's, and usable from scripts
     without a ``__main__`` guard, unlike spawn / forkserver).
 
-    Workers must not touch OpenCV's thread pool settings:
-    ``cv2.setNumThreads`` in a forked child whose parent already used that
-    pool hangs (seen in the test suite).
+    Workers must not touch OpenCV's thread pool settings (see
+    :func:`opencv_single_thread`).
     """
-    return get_context('fork').Pool(nproc)
+    return get_context('fork').Pool(nproc, initializer=reuse_freed_memory)
 
 
 def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
@@ -110,14 +191,14 @@ def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
         yield items[i:i + size]
 
 
-def evaluate_panoptic_files(gt_json: str, gt_dir: str, pred_json: str, pred_dir: str,
+def evaluate_panoptic_files(gt_json, gt_dir: str, pred_json, pred_dir: str,
                             *, nproc: int = 1, categories: Optional[Sequence[int]] = None,
                             progress: bool = True) -> Dict:
     """PQ of COCO panoptic predictions against ground truth, from files.
 
     Args:
-        gt_json, gt_dir: ground-truth JSON and its PNG folder.
-        pred_json, pred_dir: prediction JSON and its PNG folder.
+        gt_json, gt_dir: ground-truth JSON (path or loaded dict) and its PNG folder.
+        pred_json, pred_dir: prediction JSON (path or loaded dict) and its PNG folder.
         nproc: worker processes (1 = in this process).
         categories: evaluate only these category ids.
         progress: show a progress bar.
@@ -134,7 +215,8 @@ def evaluate_panoptic_files(gt_json: str, gt_dir: str, pred_json: str, pred_dir:
         image = f'image {ann["image_id"]} ({ann["file_name"]})'
         p = preds.get(ann['image_id'])
         if p is None:
-            raise PanopticEvalError(f'{image}: no prediction in {pred_json}')
+            raise PanopticEvalError(f'{image}: no prediction in '
+                                    f'{pred_json if isinstance(pred_json, str) else "pred_json"}')
         jobs.append((image, osp.join(gt_dir, ann['file_name']), ann['segments_info'],
                      osp.join(pred_dir, p['file_name']), p['segments_info']))
     stats = PQStats()
@@ -142,25 +224,21 @@ def evaluate_panoptic_files(gt_json: str, gt_dir: str, pred_json: str, pred_dir:
     work = [(c, cats) for c in _chunks(jobs, chunk)]
     bar = None
     if progress:
-        from mmengine.utils import ProgressBar
-        bar = ProgressBar(len(jobs))
-    if nproc <= 1:
-        results = map(_evaluate_jobs, work)
-        pool = None
-    else:
-        pool = _worker_pool(nproc)
-        results = pool.imap(_evaluate_jobs, work)
-    try:
-        for part, (jobs_part, _) in zip(results, work):
-            stats.merge(part)
+        from tqdm import tqdm
+        bar = tqdm(total=len(jobs), unit='image', desc='PQ', mininterval=0.5)
+    with opencv_single_thread():
+        pool = _worker_pool(nproc) if nproc > 1 else None
+        results = map(_evaluate_jobs, work) if pool is None else pool.imap(_evaluate_jobs, work)
+        try:
+            for part, (jobs_part, _) in zip(results, work):
+                stats.merge(part)
+                if bar is not None:
+                    bar.update(len(jobs_part))
+        finally:
+            if pool is not None:
+                pool.terminate()
             if bar is not None:
-                for _ in jobs_part:
-                    bar.update()
-    finally:
-        if pool is not None:
-            pool.terminate()
-    if bar is not None:
-        print()
+                bar.close()
     return pq_summary(stats, cats, category_subset=categories)
 
 

@@ -4,6 +4,7 @@ from .pq import (
                  PQStats,
                  check_same_size,
                  count_keys,
+                 format_pq_table,
                  pair_counts,
                  pq_average,
                  pq_image_stats,
@@ -17,7 +18,7 @@ from .vpq import vpq_summary, vpq_video_stats
 
 __all__ = [
     'SIZE_RANGES', 'PanopticEvalError', 'PQStats', 'check_same_size', 'count_keys',
-    'pair_counts', 'pq_average', 'pq_image_stats', 'pq_image_stats_by_size',
+    'format_pq_table', 'pair_counts', 'pq_average', 'pq_image_stats', 'pq_image_stats_by_size',
     'pq_stats_from_pairs', 'pq_summary', 'size_of', 'STQAccumulator', 'vpq_video_stats',
     'vpq_summary'
 ]

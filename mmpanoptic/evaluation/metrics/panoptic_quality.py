@@ -11,7 +11,14 @@ from mmengine.logging import MMLogger
 
 from mmpanoptic.registry import METRICS
 
-from ..functional import PanopticEvalError, PQStats, pq_average, pq_image_stats_by_size, pq_summary
+from ..functional import (
+    PanopticEvalError,
+    PQStats,
+    format_pq_table,
+    pq_average,
+    pq_image_stats_by_size,
+    pq_summary,
+)
 
 
 def _to_numpy(x):
@@ -159,30 +166,3 @@ class PanopticQualityMetric(BaseMetric):
             if res is not None:  # no thing of that size in gt or prediction
                 out[f'PQ_th_{size}'] = 100.0 * res['pq']
         return out
-
-
-def format_pq_table(summary: Dict, categories: Dict[int, Dict], classwise: bool = True) -> str:
-    """Render PQ results as text tables (values in percent)."""
-    from terminaltables import AsciiTable
-    rows = [['', 'PQ', 'SQ', 'RQ', 'N']]
-    for split in ('All', 'Things', 'Stuff'):
-        r = summary[split]
-        rows.append([split] + ([f'{100 * r[k]:.2f}' for k in ('pq', 'sq', 'rq')] + [r['n']]
-                               if r else ['-', '-', '-', 0]))
-    text = AsciiTable(rows).table
-    if classwise:
-        crows = [['category', 'id', 'thing', 'PQ', 'SQ', 'RQ', 'TP', 'FP', 'FN']]
-        for cid, info in categories.items():
-            c = summary['per_class'][cid]
-            crows.append([info.get('name', cid), cid, 'Y' if info['isthing'] else 'N',
-                          f'{100 * c["pq"]:.2f}', f'{100 * c["sq"]:.2f}',
-                          f'{100 * c["rq"]:.2f}', c['tp'], c['fp'], c['fn']])
-        text += '\n' + AsciiTable(crows).table
-    sizes = summary.get('things_by_size')
-    if sizes:
-        srows = [['things by size', 'PQ', 'SQ', 'RQ', 'N']]
-        for name, r in sizes.items():
-            srows.append([name] + ([f'{100 * r[k]:.2f}' for k in ('pq', 'sq', 'rq')] + [r['n']]
-                                   if r else ['-', '-', '-', 0]))
-        text += '\n' + AsciiTable(srows).table
-    return text

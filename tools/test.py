@@ -35,7 +35,7 @@ def main():
                 hook['out_dir'] = args.show_dir
     runner = Runner.from_cfg(cfg)
     metrics = runner.test()
-    if args.out:
+    if args.out and runner.rank == 0:
         with open(args.out, 'w') as f:
             json.dump(metrics, f, indent=1)
         print(f'metrics written to {args.out}')

@@ -26,6 +26,10 @@ def main():
     cfg = load_tool_config(args.config, work_dir=args.work_dir,
                            cfg_options=args.cfg_options, launcher=args.launcher)
     if args.amp:
+        import torch
+        if not torch.cuda.is_available():
+            raise SystemExit('--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper); '
+                             'this machine has none')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
     if args.resume == 'auto':

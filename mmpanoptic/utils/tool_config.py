@@ -26,7 +26,52 @@ def load_tool_config(config: str, *, work_dir: Optional[str] = None,
         cfg.merge_from_dict(cfg_options)
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(config))[0])
+    if launcher != 'none':
+        init_distributed_without_cuda(cfg)
     return cfg
+
+
+def init_distributed_without_cuda(cfg: Config) -> bool:
+    """Let ``--launcher pytorch`` run on machines without CUDA (gloo on CPU).
+
+    mmengine 0.10's ``init_dist`` calls ``torch.cuda.set_device`` before it
+    creates the process group, and its runner wraps the model in DDP with
+    ``device_ids=[LOCAL_RANK]``; both fail on a CPU-only torch.  Without CUDA
+    this joins the process group itself with the ``gloo`` backend (the runner
+    then skips ``init_dist``) and wraps the model in mmengine's
+    ``MMDistributedDataParallel`` with ``device_ids=None``, as DDP wants for
+    CPU modules.  With CUDA it does nothing: mmengine's own path (NCCL) runs.
+
+    Returns:
+        Whether it set up the CPU path.
+    """
+    import datetime
+
+    import torch
+    import torch.distributed as dist
+    if torch.cuda.is_available():
+        return False
+    if cfg.launcher != 'pytorch':
+        raise SystemExit(f'--launcher {cfg.launcher} needs CUDA here; on CPU use '
+                         '--launcher pytorch (tools/dist_train.sh, tools/dist_test.sh)')
+    missing = [k for k in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT')
+               if k not in os.environ]
+    if missing:
+        raise SystemExit(f'--launcher pytorch needs {missing} in the environment: start '
+                         'the tool with torchrun (tools/dist_train.sh CONFIG NPROC)')
+    env_cfg = cfg.setdefault('env_cfg', {})
+    dist_cfg = env_cfg.setdefault('dist_cfg', {})
+    dist_cfg['backend'] = 'gloo'
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
+    else:
+        cfg.model_wrapper_cfg.setdefault('device_ids', None)
+    if not dist.is_initialized():
+        dist.init_process_group(
+            'gloo', timeout=datetime.timedelta(seconds=dist_cfg.get('timeout', 1800)))
+    return True
 
 
 def parse_tool_args(parser):

@@ -31,12 +31,15 @@ train_dataloader = dict(dataset=dict(
     data_root='data/toy_video/',
     ann_file='annotations/panoptic_train.json',
     data_prefix=dict(img='train/', seg='annotations/panoptic_train/')))
-val_dataloader = dict(dataset=dict(
-    type=dataset_type,
-    data_root='data/toy_video/',
-    ann_file='annotations/panoptic_val.json',
-    data_prefix=dict(img='val/', seg='annotations/panoptic_val/'),
-    pipeline=test_pipeline))
+val_dataloader = dict(
+    # whole videos per process, frames in order (the tracker and the video metric need it)
+    sampler=dict(_delete_=True, type='VideoSampler'),
+    dataset=dict(
+        type=dataset_type,
+        data_root='data/toy_video/',
+        ann_file='annotations/panoptic_val.json',
+        data_prefix=dict(img='val/', seg='annotations/panoptic_val/'),
+        pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [dict(type='VideoPanopticMetric'), dict(type='PanopticQualityMetric')]
 test_evaluator = val_evaluator

@@ -32,6 +32,8 @@ train_dataloader = dict(dataset=dict(
 val_dataloader = dict(
     num_workers=0,
     persistent_workers=False,
+    # whole videos per process, frames in order (the tracker and the video metric need it)
+    sampler=dict(_delete_=True, type='VideoSampler'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

@@ -76,3 +76,54 @@ class VideoPairSampler(Sampler):
 
     def set_epoch(self, epoch: int) -> None:
         """Not used: the stream is endless."""
+
+
+@DATA_SAMPLERS.register_module()
+class VideoSampler(Sampler):
+    """Whole videos per process, frames in order: the val / test sampler of
+    video datasets.
+
+    mmengine's ``DefaultSampler`` deals frames to processes in turn, so with
+    several processes each tracker would see every other frame of a video
+    and the video metric would get pieces.  Here every video goes whole to
+    one process (longest videos first, each to the process with the fewest
+    frames so far, so the loads stay even), its frames in ``frame_id``
+    order; nothing is padded or repeated.  With one process it yields the
+    videos in dataset order.
+
+    Args:
+        dataset: a dataset whose ``get_data_info(i)`` has ``video_id`` and
+            ``frame_id`` (e.g. :class:`VideoPanopticDataset`).
+        shuffle: accepted for config compatibility; must be False.
+        seed: unused (nothing is random).
+    """
+
+    def __init__(self, dataset, *, shuffle: bool = False, seed: Optional[int] = None) -> None:
+        if shuffle:
+            raise ValueError('VideoSampler keeps frames in order; shuffle=True is not supported')
+        self.rank, self.world_size = get_dist_info()
+        videos: Dict[object, List] = {}
+        for i in range(len(dataset)):
+            info = dataset.get_data_info(i)
+            if 'video_id' not in info or 'frame_id' not in info:
+                raise KeyError(f'{type(dataset).__name__} item {i} has no video_id / frame_id: '
+                               'VideoSampler needs a video dataset')
+            videos.setdefault(info['video_id'], []).append((info['frame_id'], i))
+        order = list(videos)  # dataset order
+        load = [0] * self.world_size
+        owner = {}
+        for video in sorted(order, key=lambda v: (-len(videos[v]), order.index(v))):
+            rank = min(range(self.world_size), key=lambda r: (load[r], r))
+            owner[video] = rank
+            load[rank] += len(videos[video])
+        self.videos = [v for v in order if owner[v] == self.rank]
+        self.indices = [i for v in self.videos for _, i in sorted(videos[v])]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def set_epoch(self, epoch: int) -> None:
+        """Nothing to do: the order is fixed."""

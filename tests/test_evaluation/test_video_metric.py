@@ -34,11 +34,13 @@ def test_metric_reproduces_the_published_id_switch_case():
                                classes=[c['name'] for c in cats])
     ids = [c['id'] for c in cats]
     frames = list(zip(data['inputs']['gt_ids'], data['inputs']['pred_ids']))
-    # Frames arrive out of order (as with several workers): sorted by frame_id.
     samples = [sample('v', t, np.array(g), np.array(p), lambda s: s // 1000,
                       lambda s: ids.index(s // 1000)) for t, (g, p) in enumerate(frames)]
-    metric.process({}, samples[::-1])
-    out = metric.compute_metrics(metric.results)
+    for s in samples:
+        metric.process({}, [s])
+    # Scored as the frames came: what is kept is one small record per video.
+    assert metric.results == []
+    out = {k.split('/')[-1]: v for k, v in metric.evaluate(len(samples)).items()}
     assert out['VPQ@1'] == pytest.approx(100.0) and out['VPQ@2'] == pytest.approx(50.0)
     assert out['VPQ'] == pytest.approx(75.0)
     assert out['STQ'] == pytest.approx(100 * data['stq']['STQ'])
@@ -55,3 +57,29 @@ def test_metric_needs_video_and_frame_ids():
         metric.process({}, [s])
     with pytest.raises(ValueError, match='unknown metrics'):
         VideoPanopticMetric(metrics=('vpq', 'tq'))
+
+
+def test_metric_refuses_frames_out_of_order_or_split_videos():
+    metric = VideoPanopticMetric()
+    metric.dataset_meta = dict(category_ids=[1], isthing=[0], classes=['road'])
+
+    def s(video, frame):
+        return sample(video, frame, np.ones((2, 2), np.int64), np.ones((2, 2), np.int64),
+                      lambda s: 1, lambda s: 0)
+
+    metric.process({}, [s('a', 0), s('a', 1)])
+    with pytest.raises(PanopticEvalError, match='frame 0 arrives after frame 1'):
+        metric.process({}, [s('a', 0)])
+    metric = VideoPanopticMetric()
+    metric.dataset_meta = dict(category_ids=[1], isthing=[0], classes=['road'])
+    metric.process({}, [s('a', 0), s('b', 0)])
+    with pytest.raises(PanopticEvalError, match='video a continues after other videos'):
+        metric.process({}, [s('a', 1)])
+    # Two processes that each saw part of video "a" (DefaultSampler): refused.
+    one, two = (VideoPanopticMetric() for _ in range(2))
+    for m, frame in ((one, 0), (two, 1)):
+        m.dataset_meta = dict(category_ids=[1], isthing=[0], classes=['road'])
+        m.process({}, [s('a', frame)])
+        m._finish_video()
+    with pytest.raises(PanopticEvalError, match='evaluated in pieces'):
+        one.compute_metrics(one.results + two.results)

@@ -44,7 +44,8 @@ val_dataloader = dict(
     batch_size=1,
     num_workers=0,
     drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    # whole videos per process, frames in order (trackers and the video metric need it)
+    sampler=dict(type='VideoSampler'),
     dataset=dict(
         type=dataset_type,
         data_root=data_root,

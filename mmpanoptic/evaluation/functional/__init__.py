@@ -14,11 +14,11 @@ from .pq import (
                  size_of,
 )
 from .stq import STQAccumulator
-from .vpq import vpq_summary, vpq_video_stats
+from .vpq import VPQStream, vpq_summary, vpq_video_stats
 
 __all__ = [
     'SIZE_RANGES', 'PanopticEvalError', 'PQStats', 'check_same_size', 'count_keys',
     'format_pq_table', 'pair_counts', 'pq_average', 'pq_image_stats', 'pq_image_stats_by_size',
-    'pq_stats_from_pairs', 'pq_summary', 'size_of', 'STQAccumulator', 'vpq_video_stats',
-    'vpq_summary'
+    'pq_stats_from_pairs', 'pq_summary', 'size_of', 'STQAccumulator', 'VPQStream',
+    'vpq_video_stats', 'vpq_summary'
 ]

@@ -76,6 +76,8 @@ class STQAccumulator:
         self.confusion: Dict[Hashable, np.ndarray] = {}
         self.tracks: Dict[Hashable, Dict[str, List[np.ndarray]]] = {}
         self.lengths: Dict[Hashable, int] = {}
+        # Sequences closed with pop_sequence / added with add_summary.
+        self.finished: Dict[Hashable, Dict] = {}
 
     def _semantic(self, y: np.ndarray) -> np.ndarray:
         sem = y >> self.shift
@@ -125,6 +127,9 @@ class STQAccumulator:
             uniq, counts = np.unique(values, return_counts=True)
             t[key + 'k'].append(uniq)
             t[key + 'c'].append(counts)
+            if len(t[key + 'k']) >= 16:  # keep memory per track, not per frame
+                merged = _merge_counts(t[key + 'k'], t[key + 'c'])
+                t[key + 'k'], t[key + 'c'] = [merged[0]], [merged[1]]
 
     def _aq_sum(self, sequence_id: Hashable) -> Tuple[float, int]:
         t = self.tracks[sequence_id]
@@ -148,22 +153,51 @@ class STQAccumulator:
             ious = inter.astype(np.double) / np.maximum(unions, _EPSILON).astype(np.double)
             return float(np.sum(ious) / np.count_nonzero(unions))
 
+    def sequence_summary(self, sequence_id: Hashable) -> Dict:
+        """What STQ needs of one sequence: ``id``, ``length``, its confusion
+        matrix (ignored rows zeroed) and its association sums ``aq_sum`` /
+        ``tubes``.  Small (C x C + 3 numbers): the unit that distributed
+        evaluation gathers."""
+        if sequence_id in self.finished:
+            return self.finished[sequence_id]
+        keep_rows = np.zeros(self.size, dtype=bool)
+        keep_rows[self.include] = True
+        aq_sum, tubes = self._aq_sum(sequence_id)
+        return dict(id=sequence_id, length=self.lengths[sequence_id],
+                    confusion=self.confusion[sequence_id] * keep_rows[:, None],
+                    aq_sum=aq_sum, tubes=tubes)
+
+    def pop_sequence(self, sequence_id: Hashable) -> Dict:
+        """Close a sequence: return its :meth:`sequence_summary` and free its
+        per-frame data."""
+        summary = self.sequence_summary(sequence_id)
+        for table in (self.confusion, self.tracks, self.lengths, self.finished):
+            table.pop(sequence_id, None)
+        return summary
+
+    def add_summary(self, summary: Dict) -> None:
+        """Add a sequence closed elsewhere (e.g. on another process)."""
+        seq = summary['id']
+        if seq in self.confusion or seq in self.finished:
+            raise ValueError(f'sequence {seq!r} is already in this accumulator: a sequence '
+                             'must be evaluated whole in one place')
+        self.finished[seq] = summary
+
     def result(self) -> Dict:
         """``stq``, ``aq``, ``iou`` and ``per_sequence`` (id, length, stq, aq, iou)."""
         per_sequence = []
         aq_sums, tubes = [], []
         total = np.zeros((self.size, self.size), dtype=np.int64)
-        keep_rows = np.zeros(self.size, dtype=bool)
-        keep_rows[self.include] = True
-        for seq, confusion in self.confusion.items():
-            confusion = confusion * keep_rows[:, None]
+        sequences = list(self.confusion) + [s for s in self.finished if s not in self.confusion]
+        for seq in sequences:
+            summary = self.sequence_summary(seq)
+            confusion = summary['confusion']
             total += confusion
-            aq_sum, n = self._aq_sum(seq)
-            aq_sums.append(aq_sum)
-            tubes.append(n)
-            aq = aq_sum / max(n, _EPSILON)
+            aq_sums.append(summary['aq_sum'])
+            tubes.append(summary['tubes'])
+            aq = summary['aq_sum'] / max(summary['tubes'], _EPSILON)
             iou = self._mean_iou(confusion)
-            per_sequence.append(dict(id=seq, length=self.lengths[seq], aq=aq, iou=iou,
+            per_sequence.append(dict(id=seq, length=summary['length'], aq=aq, iou=iou,
                                      stq=float(np.sqrt(aq * iou))))
         aq = float(np.sum(aq_sums) / max(np.sum(tubes), _EPSILON))
         iou = self._mean_iou(total)

@@ -24,6 +24,7 @@ a ground-truth segment that first appears in a window's second or later
 frame keeps an inflated area in the following windows.  The definition (and
 this code) sums each window's areas afresh.
 """
+from collections import deque
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
@@ -68,6 +69,59 @@ def _sum_pairs(tables: Sequence[Tuple[np.ndarray, np.ndarray, np.ndarray]]):
     return uniq >> 32, uniq & 0xFFFFFFFF, np.bincount(inverse, weights=counts).astype(np.int64)
 
 
+class VPQStream:
+    """VPQ statistics of one video, fed frame by frame.
+
+    Keeps only what a window still needs: for each of the last ``max(k) - 1``
+    frames its (gt, pred) pair table and ``segments_info`` (~100 pairs), never
+    an id map, so memory does not grow with the video's length or the frame
+    size.  A window is scored as soon as its last frame arrives; the windows
+    and their order are those of :func:`vpq_video_stats`.
+
+    Args:
+        categories: ``{category_id: {'isthing': 0/1, ...}}``.
+        window_frames: window lengths ``k`` in annotated frames.
+        video: name used in error messages.
+    """
+
+    def __init__(self, categories: Mapping[int, Mapping],
+                 window_frames: Sequence[int] = (1, 2, 3, 4), video: str = 'video') -> None:
+        for k in window_frames:
+            if k < 1:
+                raise ValueError(f'window length must be >= 1 frame, got {k}')
+        self.categories = categories
+        self.window_frames = tuple(window_frames)
+        self.video = video
+        self.stats = {k: PQStats() for k in self.window_frames}
+        self.frames = 0
+        self._recent = deque(maxlen=max(self.window_frames, default=1))
+
+    def add(self, gt_ids: np.ndarray, gt_segments: Sequence[Mapping], pred_ids: np.ndarray,
+            pred_segments: Sequence[Mapping]) -> None:
+        """Add the next annotated frame: (H, W) id maps (0 = VOID) and their
+        COCO-style ``segments_info`` (gt with ``area`` and ``iscrowd``)."""
+        t = self.frames
+        where = f'{self.video} frame {t}'
+        check_same_size(np.shape(gt_ids), np.shape(pred_ids), where)
+        table = pair_counts(np.asarray(gt_ids), np.asarray(pred_ids))
+        # Checks PNG against JSON for this frame (the window sums skip them).
+        pq_stats_from_pairs(*table, gt_segments, pred_segments, self.categories, where)
+        self._recent.append((table, gt_segments, pred_segments))
+        self.frames += 1
+        recent = list(self._recent)
+        for k in self.window_frames:
+            if k > len(recent):
+                continue
+            window = recent[-k:]
+            where = f'{self.video} frames {t - k + 1}..{t}'
+            pairs = window[0][0] if k == 1 else _sum_pairs([w[0] for w in window])
+            gt = _merge_segments([w[1] for w in window], where, with_area=True)
+            pred = _merge_segments([w[2] for w in window], where, with_area=False)
+            per_cat, _ = pq_stats_from_pairs(*pairs, gt, pred, self.categories, where,
+                                             check_gt_png=False)
+            self.stats[k].add(per_cat)
+
+
 def vpq_video_stats(frames: Sequence[Frame],
                     categories: Mapping[int, Mapping],
                     window_frames: Sequence[int] = (1, 2, 3, 4),
@@ -85,31 +139,12 @@ def vpq_video_stats(frames: Sequence[Frame],
 
     Returns:
         ``{k: PQStats}``; a video shorter than ``k`` adds nothing for ``k``.
+        (:class:`VPQStream` frame by frame; windows in order of their start.)
     """
-    tables = []
-    for t, (gt_ids, gt_segments, pred_ids, pred_segments) in enumerate(frames):
-        where = f'{video} frame {t}'
-        check_same_size(np.shape(gt_ids), np.shape(pred_ids), where)
-        table = pair_counts(np.asarray(gt_ids), np.asarray(pred_ids))
-        # Checks PNG against JSON for this frame (the window sums skip them).
-        pq_stats_from_pairs(*table, gt_segments, pred_segments, categories, where)
-        tables.append(table)
-    out = {}
-    for k in window_frames:
-        if k < 1:
-            raise ValueError(f'window length must be >= 1 frame, got {k}')
-        stats = PQStats()
-        for start in range(0, len(frames) - k + 1):
-            where = f'{video} frames {start}..{start + k - 1}'
-            window = frames[start:start + k]
-            pairs = tables[start] if k == 1 else _sum_pairs(tables[start:start + k])
-            gt = _merge_segments([f[1] for f in window], where, with_area=True)
-            pred = _merge_segments([f[3] for f in window], where, with_area=False)
-            per_cat, _ = pq_stats_from_pairs(*pairs, gt, pred, categories, where,
-                                             check_gt_png=False)
-            stats.add(per_cat)
-        out[k] = stats
-    return out
+    stream = VPQStream(categories, window_frames, video)
+    for frame in frames:
+        stream.add(*frame)
+    return stream.stats
 
 
 def vpq_summary(stats: Mapping[int, PQStats], categories: Mapping[int, Mapping]) -> Dict:

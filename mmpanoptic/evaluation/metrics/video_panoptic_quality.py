@@ -1,14 +1,14 @@
 """VPQ and STQ for the mmengine runner, on in-memory video predictions."""
-from collections import defaultdict
-from typing import Dict, Optional, Sequence
+from typing import Dict, Hashable, Optional, Sequence
 
 import numpy as np
+from mmengine.dist import get_dist_info
 from mmengine.evaluator import BaseMetric
 
 from mmpanoptic.registry import METRICS
 
 from ..files.video import SHIFT, VOID_LABEL, stq_labels
-from ..functional import PanopticEvalError, PQStats, STQAccumulator, vpq_summary, vpq_video_stats
+from ..functional import PanopticEvalError, PQStats, STQAccumulator, VPQStream, vpq_summary
 from .panoptic_quality import _to_numpy
 
 
@@ -19,9 +19,18 @@ class VideoPanopticMetric(BaseMetric):
     Reads, per frame, ``video_id`` and ``frame_id`` from the metainfo and
     ``pred_panoptic_seg`` / ``gt_panoptic_seg`` (id map + ``segments_info``)
     where a segment id is a track id: the same id in two frames of a video
-    is the same object.  Frames are gathered per video and scored with
-    :func:`vpq_video_stats` and :class:`STQAccumulator` (see
-    docs/evaluation.md for the definitions).
+    is the same object (see docs/evaluation.md for the definitions).
+
+    Frames are scored as they arrive (:class:`VPQStream`,
+    :class:`STQAccumulator`); no id map is kept, only the pair tables of the
+    last ``max(window_frames) - 1`` frames and per-track counts, so memory
+    does not grow with the video's length.  When a video ends (the next
+    frame belongs to another video, or the evaluation ends) its small
+    per-video statistics go to ``self.results``, which is what mmengine
+    gathers across processes.  Frames must therefore come video by video, in
+    frame order, with each video on one process: use
+    ``sampler=dict(type='VideoSampler')`` in the val / test dataloader (a
+    video split across processes or frames out of order raise an error).
 
     Reported in percent: ``VPQ@k`` for each k, ``VPQ`` / ``VPQ_th`` /
     ``VPQ_st`` (means over k), ``STQ``, ``AQ``, ``SQ`` (STQ's mean IoU).
@@ -43,8 +52,40 @@ class VideoPanopticMetric(BaseMetric):
         self.metrics = tuple(metrics)
         self.window_frames = tuple(window_frames)
 
+    def _categories(self):
+        meta = self.dataset_meta
+        cats = {int(c): dict(isthing=int(t)) for c, t in zip(meta['category_ids'],
+                                                             meta['isthing'])}
+        cat_index = {c: i for i, c in enumerate(cats)}
+        things = {c for c, info in cats.items() if info['isthing']}
+        return cats, cat_index, things
+
+    def _start_video(self, video: Hashable) -> None:
+        cats, cat_index, things = self._categories()
+        self._video = video
+        self._last_frame = None
+        self._vpq = VPQStream(cats, self.window_frames, f'video {video}')
+        self._stq = STQAccumulator(num_classes=len(cats), things=[cat_index[c] for c in things],
+                                   ignore_label=VOID_LABEL, label_bit_shift=SHIFT)
+        self._tracks = ({}, {})
+
+    def _finish_video(self) -> None:
+        """Move the open video's statistics to ``self.results``."""
+        if getattr(self, '_video', None) is None:
+            return
+        video = self._video
+        vpq = {k: s.per_cat for k, s in self._vpq.stats.items()} if 'vpq' in self.metrics else {}
+        stq = self._stq.pop_sequence(video) if 'stq' in self.metrics and \
+            video in self._stq.confusion else None
+        self.results.append(dict(video=video, rank=get_dist_info()[0], frames=self._vpq.frames,
+                                 vpq=vpq, stq=stq))
+        self._done.add(video)
+        self._video = None
+
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         label2cat = list(self.dataset_meta['category_ids'])
+        if not hasattr(self, '_done'):
+            self._done, self._video = set(), None
         for sample in data_samples:
             where = f'video {sample.get("video_id")} frame {sample.get("frame_id")}'
             if 'video_id' not in sample or 'frame_id' not in sample:
@@ -53,6 +94,20 @@ class VideoPanopticMetric(BaseMetric):
             gt, pred = sample.get('gt_panoptic_seg'), sample.get('pred_panoptic_seg')
             if gt is None or pred is None:
                 raise PanopticEvalError(f'{where}: needs gt_panoptic_seg and pred_panoptic_seg')
+            video, frame = sample['video_id'], sample['frame_id']
+            if video != self._video:
+                self._finish_video()
+                if video in self._done:
+                    raise PanopticEvalError(
+                        f'{where}: video {video} continues after other videos; the metric '
+                        'needs frames video by video (val / test sampler: '
+                        "dict(type='VideoSampler'))")
+                self._start_video(video)
+            elif frame <= self._last_frame:
+                raise PanopticEvalError(
+                    f'{where}: frame {frame} arrives after frame {self._last_frame}; frames '
+                    "must come in order (val / test sampler: dict(type='VideoSampler'))")
+            self._last_frame = frame
             pred_segments = []
             for s in pred['segments_info']:
                 if not 0 <= s['label'] < len(label2cat):
@@ -62,37 +117,44 @@ class VideoPanopticMetric(BaseMetric):
             gt_segments = [dict(id=int(s['id']), category_id=int(s['category_id']),
                                 iscrowd=int(s.get('iscrowd', 0)), area=int(s['area']))
                            for s in gt['segments_info']]
-            self.results.append((sample['video_id'], sample['frame_id'],
-                                 _to_numpy(gt['sem_seg'])[0].astype(np.int64), gt_segments,
-                                 _to_numpy(pred['sem_seg'])[0].astype(np.int64),
-                                 pred_segments))
+            gt_ids = _to_numpy(gt['sem_seg'])[0].astype(np.int64)
+            pred_ids = _to_numpy(pred['sem_seg'])[0].astype(np.int64)
+            if 'vpq' in self.metrics:
+                self._vpq.add(gt_ids, gt_segments, pred_ids, pred_segments)
+            else:
+                self._vpq.frames += 1
+            if 'stq' in self.metrics:
+                _, cat_index, things = self._categories()
+                self._stq.update(
+                    stq_labels(gt_ids, gt_segments, cat_index, things, self._tracks[0], True,
+                               where),
+                    stq_labels(pred_ids, pred_segments, cat_index, things, self._tracks[1],
+                               False, where), video)
+
+    def evaluate(self, size: int) -> dict:
+        """Close the last video, then gather and compute as mmengine does."""
+        if hasattr(self, '_done'):
+            self._finish_video()
+            self._done = set()
+        return super().evaluate(size)
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
-        meta = self.dataset_meta
-        cats = {int(c): dict(isthing=int(t)) for c, t in zip(meta['category_ids'],
-                                                             meta['isthing'])}
-        cat_index = {c: i for i, c in enumerate(cats)}
-        things = {c for c, info in cats.items() if info['isthing']}
-        videos = defaultdict(list)
-        for video, frame, *rest in results:
-            videos[video].append((frame, rest))
+        cats, cat_index, things = self._categories()
         vpq = {k: PQStats() for k in self.window_frames}
         stq = STQAccumulator(num_classes=len(cats), things=[cat_index[c] for c in things],
                              ignore_label=VOID_LABEL, label_bit_shift=SHIFT)
-        for video, frames in videos.items():
-            frames = [f for _, f in sorted(frames, key=lambda x: x[0])]
-            if 'vpq' in self.metrics:
-                for k, s in vpq_video_stats(frames, cats, self.window_frames,
-                                            f'video {video}').items():
-                    vpq[k].merge(s)
-            if 'stq' in self.metrics:
-                gt_tracks, pred_tracks = {}, {}
-                for t, (gt_ids, gt_segs, pred_ids, pred_segs) in enumerate(frames):
-                    where = f'video {video} frame {t}'
-                    stq.update(stq_labels(gt_ids, gt_segs, cat_index, things, gt_tracks, True,
-                                          where),
-                               stq_labels(pred_ids, pred_segs, cat_index, things, pred_tracks,
-                                          False, where), video)
+        seen = {}
+        for r in results:
+            if r['video'] in seen:
+                raise PanopticEvalError(
+                    f'video {r["video"]} was evaluated in pieces (process {seen[r["video"]]} '
+                    f'and {r["rank"]}); distributed video evaluation needs '
+                    "sampler=dict(type='VideoSampler') in the val / test dataloader")
+            seen[r['video']] = r['rank']
+            for k, per_cat in r['vpq'].items():
+                vpq[k].add(per_cat)
+            if r['stq'] is not None:
+                stq.add_summary(r['stq'])
         out = {}
         if 'vpq' in self.metrics:
             summary = vpq_summary(vpq, cats)

@@ -1,14 +1,16 @@
 """Our Mask2Former and Panoptic FPN against mmdet's: same config, same weights, same input.
 
     python benchmarks/mmdet_model_speed.py [--models mask2former_r50 panoptic-fpn_r50_1x]
-        [--repeat 3] [--train-size 512] [--device cpu|cuda] [--json out.json]
+        [--repeat 3] [--train-size 512] [--image-size 480 640] [--device cpu|cuda]
+        [--json out.json]
 
 For each pair in ``mmpanoptic.testing.reference.PAIRS`` both models are built
 from their own config files (mmdet's from the installed package), mmdet's
 state dict is loaded strictly into ours, and both run
 
-- ``predict``: ``test_step`` on one 480x640 image resized by the test
-  pipeline to 800x1066 (preprocessing, network, fusion), best of ``--repeat``;
+- ``predict``: ``test_step`` on one 480x640 image (``--image-size``) resized
+  by the test pipeline to 800x1066 (600x1000 gives 800x1333; preprocessing,
+  network, fusion), best of ``--repeat``;
 - ``train``: one training step (``loss`` + backward) on 2 images of
   ``--train-size`` pixels with 6 things and 3 stuff segments each; the batch
   padding of the LSJ configs (1024x1024) is set to ``--train-size`` for both
@@ -165,9 +167,12 @@ def _run_once(model, mode: str, data: dict, batch: dict, device: str) -> float:
     return time.perf_counter() - t
 
 
+IMAGE_SIZE = (480, 640)  # --image-size: the test image before the test pipeline's resize
+
+
 def _inputs(things: int, stuff: int, train_size: int, n: int):
     from mmpanoptic.testing.reference import packed_test_inputs, realistic_image
-    data = packed_test_inputs(realistic_image(480, 640, seed=1))
+    data = packed_test_inputs(realistic_image(*IMAGE_SIZE, seed=1))
     return data, [training_batch(2, train_size, things, things + stuff, seed=i) for i in range(n)]
 
 
@@ -216,11 +221,15 @@ def main(argv=None):
                         choices=['predict', 'train'])
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--train-size', type=int, default=512)
+    parser.add_argument('--image-size', type=int, nargs=2, default=[480, 640],
+                        metavar=('H', 'W'), help='predict image before the test resize')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--json', default=None, help='also write the results here')
     parser.add_argument('--one', nargs=5, metavar=('WHAT', 'MODEL', 'SIDE', 'MODE', 'WEIGHTS'),
                         help=argparse.SUPPRESS)  # internal: one measurement, JSON on stdout
     args = parser.parse_args(argv)
+    global IMAGE_SIZE
+    IMAGE_SIZE = tuple(args.image_size)
     from mmengine.logging import MMLogger
     MMLogger.get_current_instance().setLevel(logging.ERROR)  # mmdet's init messages
     if args.one:
@@ -241,7 +250,8 @@ def main(argv=None):
 
     def child(*one):
         cmd = [sys.executable, __file__, '--one', *one, '--device', args.device,
-               '--repeat', str(args.repeat), '--train-size', str(args.train_size)]
+               '--repeat', str(args.repeat), '--train-size', str(args.train_size),
+               '--image-size', *map(str, args.image_size)]
         out = subprocess.run(cmd, check=True, capture_output=True, text=True,
                              env=memory_env if one[0] == 'memory' else env)
         return json.loads(out.stdout.strip().splitlines()[-1])
@@ -270,7 +280,9 @@ def main(argv=None):
                   f'{row[f"{mode}_memory_ratio"]:6.2f}')
     if args.json:
         with open(args.json, 'w') as f:
-            json.dump(dict(device=args.device, torch=torch.__version__, models=rows), f, indent=1)
+            json.dump(dict(device=args.device, torch=torch.__version__,
+                           image_size=list(args.image_size), train_size=args.train_size,
+                           models=rows), f, indent=1)
 
 
 if __name__ == '__main__':

@@ -19,7 +19,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import load_checkpoint
-from mmengine.utils import ProgressBar
+from tqdm import tqdm
 
 from mmpanoptic.apis import inference_pipeline
 from mmpanoptic.registry import MODELS
@@ -27,25 +27,38 @@ from mmpanoptic.utils import register_all_modules
 from mmpanoptic.visualization.panoptic import draw_panoptic
 
 
-def read_frames(path):
-    """Yield RGB frames of a folder of pictures or of a video file."""
+def open_frames(path):
+    """``(number of frames or None, iterator of RGB frames)`` of a folder of
+    pictures or a video file.  Frames are read one at a time (streamed): a
+    long video is never held in memory."""
     if osp.isdir(path):
         files = sorted(f for ext in ('png', 'jpg', 'jpeg') for f in
                        glob.glob(osp.join(path, f'*.{ext}')))
         if not files:
             raise SystemExit(f'error: no .png / .jpg frames in {path}')
-        for f in files:
-            yield cv2.imread(f)[..., ::-1]
-        return
+
+        def pictures():
+            for f in files:
+                frame = cv2.imread(f)
+                if frame is None:
+                    raise SystemExit(f'error: cannot read frame {f}')
+                yield frame[..., ::-1]
+        return len(files), pictures()
     cap = cv2.VideoCapture(path)
     if not cap.isOpened():
         raise SystemExit(f'error: cannot open {path} as a folder of frames or a video')
-    while True:
-        ok, frame = cap.read()
-        if not ok:
-            break
-        yield frame[..., ::-1]
-    cap.release()
+    count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or None
+
+    def video():
+        try:
+            while True:
+                ok, frame = cap.read()
+                if not ok:
+                    break
+                yield frame[..., ::-1]
+        finally:
+            cap.release()
+    return count, video()
 
 
 def main(argv=None):
@@ -72,8 +85,9 @@ def main(argv=None):
     if not video_out:
         os.makedirs(args.out, exist_ok=True)
     writer = None
-    frames = list(read_frames(args.input))
-    bar = ProgressBar(len(frames))
+    count, frames = open_frames(args.input)
+    bar = tqdm(total=count, unit='frame')
+    t = -1
     for t, frame in enumerate(frames):
         packed = pipeline(dict(img=np.ascontiguousarray(frame[..., ::-1]), img_id=t,
                                video_id=0, frame_id=t))
@@ -93,9 +107,10 @@ def main(argv=None):
         else:
             cv2.imwrite(osp.join(args.out, f'{t:06d}.jpg'), picture[..., ::-1])
         bar.update()
+    bar.close()
     if writer is not None:
         writer.release()
-    print(f'\n{len(frames)} frames written to {args.out}')
+    print(f'{t + 1} frames written to {args.out}')
 
 
 if __name__ == '__main__':

@@ -18,6 +18,8 @@ def parse_args():
                    help='resume from the given checkpoint, or from the latest one '
                    'in the work dir when no path is given')
     p.add_argument('--amp', action='store_true', help='mixed precision (GPU)')
+    p.add_argument('--skip-validation', action='store_true',
+                   help='do not check the annotation JSONs before training')
     return parse_tool_args(p)
 
 
@@ -38,8 +40,29 @@ def main():
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    if not args.skip_validation:
+        validate_annotations(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
+
+
+def validate_annotations(cfg, max_lines=50):
+    """The cheap, JSON-level part of tools/misc/validate_panoptic_dataset.py on
+    the train and val annotation files, so a bad annotation stops the run
+    before the first iteration instead of half-way through it."""
+    from mmpanoptic.datasets.validation import check_config_annotations, summary_table
+    checked, problems = check_config_annotations(cfg)
+    if not problems:
+        return
+    for p in problems[:max_lines]:
+        print(p)
+    if len(problems) > max_lines:
+        print(f'... and {len(problems) - max_lines} more')
+    print('\n' + summary_table(problems))
+    raise SystemExit(
+        f'{len(problems)} problem(s) in {", ".join(checked)}: fix them (the full check, PNGs '
+        'included: tools/misc/validate_panoptic_dataset.py --json ANN --png-dir DIR) or '
+        'pass --skip-validation')
 
 
 if __name__ == '__main__':

@@ -30,14 +30,18 @@ class Evil:
 
 
 def test_fresh_process_loads_runner_checkpoint(tmp_path):
-    """A process that never built a HistoryBuffer (as tools/test.py) loads it."""
+    """A process that never built a HistoryBuffer (as tools/test.py) loads it.
+
+    The patches come with anything that uses OpenMMLab (``mmpanoptic.registry``,
+    imported by every model, dataset and metric module, and ``mmpanoptic.utils``);
+    a bare ``import mmpanoptic`` stays light (no torch) for the PQ CLI."""
     import subprocess
     import sys
     buf = HistoryBuffer()
     buf.update(2.0)
     path = str(tmp_path / 'ckpt.pth')
     torch.save(dict(meta=dict(message_hub=dict(log_scalars={'loss': buf}))), path)
-    code = ('import mmpanoptic, torch; '
+    code = ('import mmpanoptic.registry, torch; '
             f'c = torch.load({path!r}); '
             "print(c['meta']['message_hub']['log_scalars']['loss'].mean())")
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
@@ -75,3 +79,13 @@ def test_safe_globals_cover_numpy1_spelling():
     names = {name for _, name in checkpoint_safe_globals()}
     assert 'numpy.core.multiarray._reconstruct' in names
     assert 'numpy._core.multiarray._reconstruct' in names
+
+
+def test_bare_package_import_stays_light():
+    import subprocess
+    import sys
+    code = ('import sys, mmpanoptic; '
+            'print([m for m in ("torch", "mmengine", "mmcv") if m in sys.modules])')
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip() == '[]'

@@ -34,6 +34,7 @@ from ..functional.pq import (
     pq_stats_from_pairs,
     pq_summary,
 )
+from ..functional.pq_errors import PQErrorStats, pq_error_causes
 
 try:  # libspng: the fastest PNG decoder on PyPI we measured (benchmarks/pq_eval_speed.py)
     import pyspng
@@ -147,13 +148,18 @@ def opencv_single_thread():
 Job = Tuple[str, str, List[Dict], str, List[Dict]]
 
 
-def _evaluate_jobs(args) -> PQStats:
-    jobs, categories = args
+def _evaluate_jobs(args):
+    jobs, categories, with_errors = args
     stats = PQStats()
+    errors = PQErrorStats() if with_errors else None
     for image, gt_png, gt_segs, pred_png, pred_segs in jobs:
         pairs = png_pair_counts(gt_png, pred_png, image)
-        stats.add(*pq_stats_from_pairs(*pairs, gt_segs, pred_segs, categories, image))
-    return stats
+        image_stats = pq_stats_from_pairs(*pairs, gt_segs, pred_segs, categories, image)
+        stats.add(*image_stats)
+        if errors is not None:
+            errors.add(pq_error_causes(*pairs, gt_segs, pred_segs, categories, image), image,
+                       image_stats[0])
+    return stats, errors
 
 
 def reuse_freed_memory() -> bool:
@@ -193,6 +199,7 @@ def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
 
 def evaluate_panoptic_files(gt_json, gt_dir: str, pred_json, pred_dir: str,
                             *, nproc: int = 1, categories: Optional[Sequence[int]] = None,
+                            errors: bool = False,
                             progress: bool = True) -> Dict:
     """PQ of COCO panoptic predictions against ground truth, from files.
 
@@ -201,6 +208,9 @@ def evaluate_panoptic_files(gt_json, gt_dir: str, pred_json, pred_dir: str,
         pred_json, pred_dir: prediction JSON (path or loaded dict) and its PNG folder.
         nproc: worker processes (1 = in this process).
         categories: evaluate only these category ids.
+        errors: also put every FP and FN down to its cause and score each
+            image (:mod:`~mmpanoptic.evaluation.functional.pq_errors`): adds
+            ``'errors'`` (a :class:`PQErrorStats`) to the result.
         progress: show a progress bar.
 
     Returns:
@@ -221,7 +231,8 @@ def evaluate_panoptic_files(gt_json, gt_dir: str, pred_json, pred_dir: str,
                      osp.join(pred_dir, p['file_name']), p['segments_info']))
     stats = PQStats()
     chunk = max(1, min(64, len(jobs) // max(1, 4 * nproc)))
-    work = [(c, cats) for c in _chunks(jobs, chunk)]
+    work = [(c, cats, errors) for c in _chunks(jobs, chunk)]
+    error_stats = PQErrorStats() if errors else None
     bar = None
     if progress:
         from tqdm import tqdm
@@ -230,8 +241,10 @@ def evaluate_panoptic_files(gt_json, gt_dir: str, pred_json, pred_dir: str,
         pool = _worker_pool(nproc) if nproc > 1 else None
         results = map(_evaluate_jobs, work) if pool is None else pool.imap(_evaluate_jobs, work)
         try:
-            for part, (jobs_part, _) in zip(results, work):
+            for (part, part_errors), (jobs_part, _, _) in zip(results, work):
                 stats.merge(part)
+                if error_stats is not None:
+                    error_stats.merge(part_errors)
                 if bar is not None:
                     bar.update(len(jobs_part))
         finally:
@@ -239,7 +252,10 @@ def evaluate_panoptic_files(gt_json, gt_dir: str, pred_json, pred_dir: str,
                 pool.terminate()
             if bar is not None:
                 bar.close()
-    return pq_summary(stats, cats, category_subset=categories)
+    summary = pq_summary(stats, cats, category_subset=categories)
+    if error_stats is not None:
+        summary['errors'] = error_stats
+    return summary
 
 
 def summary_to_json(summary: Dict) -> Dict:

@@ -97,4 +97,5 @@ def test_dataset_bases_parse_and_name_registered_types(path):
         # The tracker needs the video and frame ids, and the frames in order.
         pack = cfg.val_dataloader.dataset.pipeline[-1]
         assert {'video_id', 'frame_id'} <= set(pack['meta_keys'])
-        assert not cfg.val_dataloader.sampler.shuffle
+        # Whole videos per process, frames in order (also with several processes).
+        assert cfg.val_dataloader.sampler.type == 'VideoSampler'

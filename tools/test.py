@@ -37,7 +37,7 @@ def main():
     metrics = runner.test()
     if args.out and runner.rank == 0:
         with open(args.out, 'w') as f:
-            json.dump(metrics, f, indent=1)
+            json.dump(metrics, f, indent=1, default=float)
         print(f'metrics written to {args.out}')
 
 

@@ -43,7 +43,7 @@ model = dict(
     # filter_low_score=False: the toy results in docs/ (and the video and
     # open-vocabulary toys built on this config) were measured without
     # Mask2Former's 0.5 mask-probability filter, which the COCO configs use.
-    fusion=dict(instance_on=False, filter_low_score=False))
+    fusion=dict(instance_on=True, filter_low_score=False))
 
 max_iters = 2000
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)

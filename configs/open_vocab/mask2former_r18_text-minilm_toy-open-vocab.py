@@ -38,7 +38,11 @@ model = dict(
 train_dataloader = dict(dataset=dict(data_root=data_root))
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = val_dataloader
-val_evaluator = dict(class_groups=dict(base=base_things, novel=novel_things))
+val_evaluator = [
+    dict(type='PanopticQualityMetric', class_groups=dict(base=base_things, novel=novel_things)),
+    dict(type='InstanceFromPanopticMetric', metric=['bbox', 'segm']),
+    dict(type='SemanticIoUMetric'),
+]
 test_evaluator = val_evaluator
 
 # The temperature and the void embedding are not weight-decayed.

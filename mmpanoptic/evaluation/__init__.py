@@ -10,7 +10,8 @@ import importlib
 from .functional import *  # noqa: F401,F403
 from .functional import __all__ as _functional_all
 
-_METRICS = ('PanopticQualityMetric', 'VideoPanopticMetric')
+_METRICS = ('PanopticQualityMetric', 'VideoPanopticMetric', 'InstanceFromPanopticMetric',
+            'SemanticIoUMetric')
 
 
 def __getattr__(name):

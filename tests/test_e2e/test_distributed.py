@@ -59,7 +59,7 @@ def test_dist_train_then_dist_test_equals_single_process(tmp_path):
         prefix = str(tmp_path / mode / 'preds')
         args = [TOY_CFG, ckpt, '--work-dir', str(tmp_path / mode), '--out',
                 str(tmp_path / f'{mode}.json'), '--cfg-options', *opts,
-                f'test_evaluator.outfile_prefix={prefix}']
+                f'test_evaluator.0.outfile_prefix={prefix}']
         if mode == 'single':
             run_tool('tools/test.py', *args)
         else:

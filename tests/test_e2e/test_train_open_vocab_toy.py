@@ -44,7 +44,7 @@ def test_novel_classes_are_recognised_from_their_names(tmp_path):
     result = str(tmp_path / 'metrics.json')
     run_tool('tools/test.py', CONFIG, last_checkpoint(work), '--work-dir', work, '--out',
              result, '--cfg-options', *data_options(root),
-             f'test_evaluator.outfile_prefix={prefix}')
+             f'test_evaluator.0.outfile_prefix={prefix}')
     m = read_json(result)
     print({k: round(v, 2) for k, v in m.items()})
 

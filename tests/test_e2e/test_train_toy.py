@@ -63,6 +63,10 @@ def test_train_resume_and_test(toy_root, tmp_path):
     metrics = read_json(result)
     for key in ('PQ', 'SQ', 'RQ', 'PQ_th', 'PQ_st'):
         assert f'panoptic/{key}' in metrics
+    # One run, every number a paper table needs: PQ, instance AP, semantic mIoU.
+    for key in ('coco/segm_mAP', 'coco/bbox_mAP', 'semantic/mIoU'):
+        assert key in metrics, sorted(metrics)
+    assert metrics['coco/segm_mAP'] > 0.05 and metrics['semantic/mIoU'] > 30
     assert '| Things |' in out and '| ellipse' in out
     pictures = os.listdir(osp.join(tmp_path, 'test', 'vis', 'test'))
     assert len(pictures) == 8

@@ -54,5 +54,11 @@ val_dataloader = dict(
         test_mode=True,
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(type='PanopticQualityMetric')
+# PQ, instance AP (mmdet's CocoMetric on the thing segments) and semantic mIoU
+# (mmseg's IoUMetric on the label map) from one run.
+val_evaluator = [
+    dict(type='PanopticQualityMetric'),
+    dict(type='InstanceFromPanopticMetric', metric=['bbox', 'segm']),
+    dict(type='SemanticIoUMetric'),
+]
 test_evaluator = val_evaluator

@@ -60,11 +60,20 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(type='PanopticQualityMetric')
+# PQ, instance AP (mmdet's CocoMetric on the thing segments) and semantic mIoU
+# (mmseg's IoUMetric on the label map) from one run.
+val_evaluator = [
+    dict(type='PanopticQualityMetric'),
+    # the official instances JSON when it is there, else instances from the panoptic PNGs
+    dict(type='InstanceFromPanopticMetric', metric=['bbox', 'segm'],
+         ann_file=data_root + 'annotations/instances_val2017.json'),
+    dict(type='SemanticIoUMetric'),
+]
 # Settings that differ from the mmdet config this one reproduces, with why
 # (tests/test_models/test_mmdet_parity.py checks that no other one differs).
 reference_differences = dict(
     evaluator='PQ is computed in memory with panopticapi\'s rules (the numbers of '
-    'mmdet\'s CocoPanopticMetric, tested) instead of writing PNGs; mmdet\'s Mask2Former '
-    'configs also run CocoMetric on instances_val2017.json, not evaluated here yet')
+    'mmdet\'s CocoPanopticMetric, tested) instead of writing PNGs; instance AP is mmdet\'s '
+    'CocoMetric (on instances_val2017.json when present, else on the panoptic thing '
+    'segments) and semantic mIoU mmseg\'s IoUMetric, for every model')
 test_evaluator = val_evaluator

@@ -1,6 +1,10 @@
 """Evaluate a checkpoint.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.json]
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.json] [--tta]
+
+``--tta`` evaluates with test-time augmentation: the config's ``tta_model``
+(``PanopticTTAModel``) around its model and its ``tta_pipeline`` (flips and
+scales) as the test pipeline.
 """
 import argparse
 import json
@@ -19,6 +23,8 @@ def parse_args():
     p.add_argument('--out', help='also write the metrics to this JSON file')
     p.add_argument('--show-dir', help='write overlay pictures here (default: '
                    '{work_dir}/vis/test)')
+    p.add_argument('--tta', action='store_true',
+                   help='test-time augmentation (the config\'s tta_model and tta_pipeline)')
     return parse_tool_args(p)
 
 
@@ -29,6 +35,8 @@ def main():
     cfg = load_tool_config(args.config, work_dir=args.work_dir,
                            cfg_options=args.cfg_options, launcher=args.launcher)
     cfg.load_from = args.checkpoint
+    if args.tta:
+        use_tta(cfg, args.config)
     if args.show_dir:
         for hook in cfg.get('custom_hooks', []):
             if hook.get('type') == 'PanopticVisualizationHook':
@@ -39,6 +47,19 @@ def main():
         with open(args.out, 'w') as f:
             json.dump(metrics, f, indent=1, default=float)
         print(f'metrics written to {args.out}')
+
+
+def use_tta(cfg, path):
+    """Wrap the model in the config's ``tta_model``; test on ``tta_pipeline``."""
+    missing = [k for k in ('tta_model', 'tta_pipeline') if k not in cfg]
+    if missing:
+        raise SystemExit(f'--tta: {path} defines no {" / ".join(missing)} (see '
+                         'configs/_base_/datasets/toy_panoptic.py for an example)')
+    cfg.model = dict(**cfg.tta_model, module=cfg.model)
+    dataset = cfg.test_dataloader.dataset
+    while 'dataset' in dataset:  # dataset wrappers
+        dataset = dataset['dataset']
+    dataset.pipeline = cfg.tta_pipeline
 
 
 if __name__ == '__main__':

@@ -5,3 +5,4 @@ from .fusion import *  # noqa: F401,F403
 from .heads import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
 from .trackers import *  # noqa: F401,F403
+from .tta import *  # noqa: F401,F403

@@ -57,3 +57,20 @@ val_evaluator = [
     dict(type='SemanticIoUMetric'),
 ]
 test_evaluator = val_evaluator
+
+# Test-time augmentation (tools/test.py CONFIG CKPT --tta): 3 scales x 2 flips.
+# The first view is the plain test view: the others are mapped onto it.
+tta_model = dict(type='PanopticTTAModel')
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='TestTimeAug',
+         transforms=[
+             [dict(type='mmdet.Resize', scale=(s, s), keep_ratio=True) for s in (128, 112, 160)],
+             [dict(type='mmdet.RandomFlip', prob=0.), dict(type='mmdet.RandomFlip', prob=1.)],
+             [dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
+                   with_seg=False, with_panoptic=True)],
+             [dict(type='PackPanopticInputs',
+                   meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+                              'flip', 'flip_direction'))],
+         ])
+]

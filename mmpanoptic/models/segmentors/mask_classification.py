@@ -164,6 +164,12 @@ class MaskClassificationSegmentor(BaseDetector):
         combines the class scores with CLIP's)."""
         return outputs
 
+    def merge_tta_outputs(self, views, b: int):
+        """Test-time augmentation: image ``b`` of every view merged per query
+        (:func:`mmpanoptic.models.tta.merge_query_outputs`)."""
+        from ..tta import merge_query_outputs
+        return merge_query_outputs(views, b)
+
     def inference_logits(self, batch_inputs: Tensor,
                          batch_data_samples: SampleList) -> Tuple[Tensor, Tensor]:
         """(B, Q, C + 1) class and (B, Q, h, w) mask logits the fusion sees."""

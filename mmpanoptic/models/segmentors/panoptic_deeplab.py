@@ -82,6 +82,12 @@ class PanopticDeepLab(BaseDetector):
         return add_pred_to_samples(batch_data_samples,
                                    self.fusion(outputs, metas, rescale=rescale))
 
+    def merge_tta_outputs(self, views, b: int):
+        """Test-time augmentation: image ``b`` of every view, semantic /
+        center / offset maps averaged (:func:`mmpanoptic.models.tta.merge_center_outputs`)."""
+        from ..tta import merge_center_outputs
+        return merge_center_outputs(views, b)
+
     def predict_outputs(self, batch_inputs: Tensor,
                         batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """``sem`` / ``center`` / ``offset`` at the padded input size."""

@@ -1,0 +1,103 @@
+"""Panoptic test-time augmentation: outputs merged per family before the fusion."""
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+
+from mmpanoptic.models.tta import merge_center_outputs, merge_query_outputs
+from mmpanoptic.registry import MODELS
+
+from ..e2e_utils import ROOT
+
+
+def _meta(img_shape, flip=False, **kw):
+    return dict(img_shape=img_shape, ori_shape=(40, 60), flip=flip,
+                flip_direction='horizontal', **kw)
+
+
+def _padded(region, pad):
+    """A view's output map: the image region at the top left, padding after."""
+    out = torch.zeros(*region.shape[:-2], *pad)
+    out[..., :region.shape[-2], :region.shape[-1]] = region
+    return out
+
+
+def F_interp(x, size):
+    return torch.nn.functional.interpolate(x[None], size=size, mode='bilinear',
+                                           align_corners=False)[0]
+
+
+def test_query_merge_undoes_flip_and_scale():
+    g = torch.Generator().manual_seed(0)
+    cls = torch.randn(1, 5, 4, generator=g)
+    region = torch.randn(5, 10, 15, generator=g)  # 1/4 of a 40x60 image in 64x96 padding
+    ref = (dict(cls_logits=cls, mask_logits=_padded(region, (16, 24))[None]),
+           [_meta((40, 60))], (64, 96))
+    flipped = (dict(cls_logits=cls + 1, mask_logits=_padded(region.flip(-1), (16, 24))[None]),
+               [_meta((40, 60), flip=True)], (64, 96))
+    merged, meta = merge_query_outputs([ref, flipped], 0)
+    assert merged['mask_logits'].shape == (1, 5, 10, 15)
+    torch.testing.assert_close(merged['mask_logits'][0], region)
+    torch.testing.assert_close(merged['cls_logits'], cls + 0.5)  # mean of the views
+    assert meta['img_shape'] == (10, 15) and meta['batch_input_shape'] == (10, 15)
+    assert meta['ori_shape'] == (40, 60)
+    # A 2x view (80x120 image in 128x192 padding) is resized back onto it.
+    scaled = (dict(cls_logits=cls, mask_logits=_padded(F_interp(region, (20, 30)),
+                                                       (32, 48))[None]),
+              [_meta((80, 120))], (128, 192))
+    merged, _ = merge_query_outputs([ref, scaled], 0)
+    back = (region + F_interp(F_interp(region, (20, 30)), (10, 15))) / 2
+    torch.testing.assert_close(merged['mask_logits'][0], back)
+
+
+def test_center_merge_negates_dx_under_flip_and_scales_offsets():
+    g = torch.Generator().manual_seed(1)
+    sem = torch.randn(1, 3, 40, 60, generator=g)
+    center = torch.rand(1, 1, 40, 60, generator=g)
+    offset = torch.randn(1, 2, 40, 60, generator=g) * 5
+    ref = (dict(sem=_padded(sem, (48, 64)), center=_padded(center, (48, 64)),
+                offset=_padded(offset, (48, 64))), [_meta((40, 60))], (48, 64))
+    # The model's view of the mirrored image: mirrored maps, dx negated.
+    f_off = offset.flip(-1) * torch.tensor([1., -1.])[None, :, None, None]
+    flipped = (dict(sem=_padded(sem.flip(-1), (48, 64)), center=_padded(center.flip(-1), (48, 64)),
+                    offset=_padded(f_off, (48, 64))), [_meta((40, 60), flip=True)], (48, 64))
+    merged, meta = merge_center_outputs([ref, flipped], 0)
+    assert meta['batch_input_shape'] == (40, 60)
+    for k, v in dict(sem=sem, center=center, offset=offset).items():
+        torch.testing.assert_close(merged[k], v)
+    # A half-size view: offsets in its pixels are doubled on the way back.
+    half = (dict(sem=F.interpolate(sem, (20, 30), mode='bilinear'),
+                 center=F.interpolate(center, (20, 30), mode='bilinear'),
+                 offset=F.interpolate(offset, (20, 30), mode='bilinear') / 2),
+            [_meta((20, 30))], (20, 30))
+    merged, _ = merge_center_outputs([ref, half], 0)
+    back = F.interpolate(F.interpolate(offset, (20, 30), mode='bilinear'), (40, 60),
+                         mode='bilinear')
+    torch.testing.assert_close(merged['offset'], (offset + back) / 2)
+
+
+@pytest.mark.parametrize('config', ['configs/mask2former/mask2former_r18_toy.py',
+                                    'configs/panoptic_deeplab/panoptic-deeplab_r18_toy.py'])
+def test_tta_model_runs_the_pipeline_and_keeps_the_plain_view_as_reference(config, toy_data):
+    """The TTA model on the config's tta_pipeline: one result per image at
+    the original size; with only the plain view it equals plain predict."""
+    cfg = Config.fromfile(f'{ROOT}/{config}')
+    torch.manual_seed(0)
+    model = MODELS.build(cfg.model).eval()
+    tta = MODELS.build(dict(**cfg.tta_model, module=model)).eval()
+    from mmpanoptic.registry import DATASETS
+    dataset_cfg = cfg.test_dataloader.dataset.copy()
+    dataset_cfg.update(data_root=toy_data + '/', pipeline=cfg.tta_pipeline)
+    data = pseudo_collate([DATASETS.build(dataset_cfg)[0]])
+    assert len(data['inputs']) == 6  # 3 scales x 2 flips
+    out = tta.test_step(data)
+    assert len(out) == 1
+    ids = out[0].pred_panoptic_seg.sem_seg
+    assert tuple(ids.shape[-2:]) == tuple(out[0].metainfo['ori_shape'][:2])
+    # Only the plain view: identical to the model's own predict.
+    plain = {k: [v[0]] for k, v in data.items()}
+    one = tta.test_step(plain)[0].pred_panoptic_seg.sem_seg
+    ref = model.test_step({k: v[0] for k, v in data.items()})[0].pred_panoptic_seg.sem_seg
+    np.testing.assert_array_equal(one.numpy(), ref.numpy())

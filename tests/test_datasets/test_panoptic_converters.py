@@ -1,0 +1,109 @@
+"""Semantic + instances -> COCO panoptic and panoptic -> semantic, on small
+files in the real layout; every output passes the dataset validator."""
+import json
+import os.path as osp
+
+import cv2
+import numpy as np
+import pytest
+
+from mmpanoptic.datasets.panoptic_converters import (
+    ConversionError,
+    convert_semantic_instances,
+    panoptic_to_semantic,
+    semantic_instances_to_panoptic,
+)
+from mmpanoptic.datasets.validation import check_json, check_pngs
+from mmpanoptic.structures import rgb2id
+
+CATS = [dict(id=1, name='person', isthing=1), dict(id=3, name='car', isthing=1),
+        dict(id=10, name='road', isthing=0), dict(id=11, name='sky', isthing=0)]
+# semantic labels: index in CATS (person 0, car 1, road 2, sky 3), 255 VOID
+
+
+def _scene():
+    sem = np.full((30, 40), 2, np.uint8)
+    sem[:8] = 3
+    sem[10:20, 2:10] = 0       # a person
+    sem[12:22, 15:30] = 1      # two cars side by side
+    sem[25:28, 35:39] = 1      # a car pixel blob without an instance
+    sem[0, :3] = 255
+    inst = np.zeros((30, 40), np.uint16)
+    inst[10:20, 2:10] = 7
+    inst[12:22, 15:22] = 9
+    inst[12:22, 22:30] = 12
+    return sem, inst
+
+
+def _validate(out_json, png_dir):
+    data = json.load(open(out_json))
+    return check_json(data, out_json) + list(check_pngs(data, png_dir, progress=False))
+
+
+def test_one_image_by_hand():
+    sem, inst = _scene()
+    instances = [(inst == v, False) for v in (7, 9, 12)]
+    ids, segs, void = semantic_instances_to_panoptic(sem, instances, CATS)
+    by_cat = {}
+    for s in segs:
+        by_cat.setdefault(s['category_id'], []).append(s)
+    assert [s['area'] for s in by_cat[1]] == [80]
+    assert sorted(s['area'] for s in by_cat[3]) == [70, 80]
+    assert by_cat[1][0]['bbox'] == [2, 10, 8, 10]
+    assert len(by_cat[10]) == 1 and len(by_cat[11]) == 1  # one segment per stuff class
+    assert void == 12  # the car blob without an instance is VOID, and counted
+    assert (ids[25:28, 35:39] == 0).all() and (ids[0, :3] == 0).all()
+
+
+def test_overlapping_instances_are_rejected_with_the_pixel_count():
+    sem, inst = _scene()
+    a = inst == 9
+    b = (inst == 12) | (inst == 9)
+    b[:, :20] = False  # overlaps a on columns 20, 21: 2 x 10 pixels
+    with pytest.raises(ConversionError, match='instance 1 overlaps instance 0 on 20 pixels'):
+        semantic_instances_to_panoptic(sem, [(a, False), (b, False)], CATS, image='img7')
+    with pytest.raises(ConversionError, match='lies on no thing class'):
+        semantic_instances_to_panoptic(sem, [(sem == 3, False)], CATS)
+    bad = sem.copy()
+    bad[5, 5] = 42
+    with pytest.raises(ConversionError, match=r'semantic labels \[42\]'):
+        semantic_instances_to_panoptic(bad, [], CATS)
+
+
+@pytest.mark.parametrize('layout', ['id_png', 'mask_folder'])
+def test_folder_conversion_passes_the_validator(tmp_path, layout):
+    sem, inst = _scene()
+    (tmp_path / 'sem').mkdir()
+    (tmp_path / 'inst').mkdir()
+    for stem in ('a', 'b'):
+        cv2.imwrite(str(tmp_path / 'sem' / f'{stem}.png'), sem)
+        if layout == 'id_png':
+            cv2.imwrite(str(tmp_path / 'inst' / f'{stem}.png'), inst)
+        else:
+            (tmp_path / 'inst' / stem).mkdir()
+            for v in (7, 9, 12):
+                name = f'{v}_crowd.png' if v == 12 else f'{v}.png'
+                cv2.imwrite(str(tmp_path / 'inst' / stem / name), (inst == v).astype(np.uint8))
+    out_json, png = str(tmp_path / 'pan.json'), str(tmp_path / 'pan')
+    report = convert_semantic_instances(str(tmp_path / 'sem'), str(tmp_path / 'inst'), CATS,
+                                        out_json, png, progress=False)
+    assert report['images'] == 2 and report['void_thing_pixels'] == 24
+    assert _validate(out_json, png) == []
+    data = json.load(open(out_json))
+    crowd = [s['iscrowd'] for s in data['annotations'][0]['segments_info']]
+    assert sum(crowd) == (1 if layout == 'mask_folder' else 0)
+
+
+def test_panoptic_to_semantic_round_trip(tmp_path, toy_data):
+    ann = osp.join(toy_data, 'annotations', 'panoptic_val2017.json')
+    png = osp.join(toy_data, 'annotations', 'panoptic_val2017')
+    classes = panoptic_to_semantic(ann, png, str(tmp_path / 'sem'), progress=False)
+    data = json.load(open(ann))
+    assert classes == [c['name'] for c in data['categories']]
+    first = data['annotations'][0]
+    ids = rgb2id(cv2.imread(osp.join(png, first['file_name']))[..., ::-1])
+    labels = cv2.imread(str(tmp_path / 'sem' / first['file_name']), cv2.IMREAD_UNCHANGED)
+    index = {c['id']: i for i, c in enumerate(data['categories'])}
+    for s in first['segments_info']:
+        assert (labels[ids == s['id']] == index[s['category_id']]).all()
+    assert (labels[ids == 0] == 255).all()

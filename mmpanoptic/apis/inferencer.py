@@ -1,4 +1,5 @@
 """Panoptic inference on images from Python, with an open vocabulary."""
+import os.path as osp
 from typing import Dict, List, Optional, Sequence, Union
 
 import cv2
@@ -40,7 +41,9 @@ class PanopticInferencer:
     """Build a model from a config + checkpoint and segment images.
 
     Args:
-        config: config file path or :class:`mmengine.Config`.
+        config: config file path, :class:`mmengine.Config`, or a model name
+            from :func:`mmpanoptic.apis.list_models` (its config; its released
+            weights unless ``checkpoint`` is given).
         checkpoint: checkpoint path (its ``dataset_meta`` gives the class
             names of a closed model); ``None`` keeps the initial weights.
         device: ``'cpu'``, ``'cuda'``, ...
@@ -65,6 +68,12 @@ class PanopticInferencer:
                  device: str = 'cpu', classes: Optional[Union[str, Sequence[str]]] = None,
                  things: Optional[Union[str, Sequence[str]]] = None) -> None:
         register_all_modules()
+        if isinstance(config, str) and not config.endswith('.py') and not osp.isfile(config):
+            from .model_zoo import ROOT, checkpoint_file, model_info
+            name = config
+            config = osp.join(ROOT, model_info(name)['Config'])
+            if checkpoint is None and model_info(name).get('Weights'):
+                checkpoint = checkpoint_file(name, True)
         cfg = Config.fromfile(config) if isinstance(config, str) else config
         self.model = MODELS.build(cfg.model)
         meta = {}

@@ -10,11 +10,11 @@ from mmpanoptic.registry import MODELS
 from ..builder import ConfigOrModule, build_part
 from ..classifiers import TextEmbeddingClassifier
 from ..criteria import batch_targets
-from ..fusion.base import add_pred_to_samples
+from .base import PanopticPredictMixin
 
 
 @MODELS.register_module()
-class MaskClassificationSegmentor(BaseDetector):
+class MaskClassificationSegmentor(PanopticPredictMixin, BaseDetector):
     """Backbone -> query head -> (criterion | shared mask-classification inference).
 
     The query head returns class and mask logits of every decoder layer; the
@@ -120,14 +120,6 @@ class MaskClassificationSegmentor(BaseDetector):
         targets = batch_targets(batch_data_samples, num_things=self.num_things_classes,
                                 num_classes=self.num_classes)
         return self.criterion(cls, masks, targets)
-
-    def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
-                rescale: bool = True) -> SampleList:
-        """Panoptic (and optionally semantic / instance) predictions."""
-        outputs = self.predict_outputs(batch_inputs, batch_data_samples)
-        metas = [s.metainfo for s in batch_data_samples]
-        return add_pred_to_samples(batch_data_samples,
-                                   self.fusion(outputs, metas, rescale=rescale))
 
     def predict_outputs(self, batch_inputs: Tensor, batch_data_samples: SampleList, *,
                         with_queries: bool = False,

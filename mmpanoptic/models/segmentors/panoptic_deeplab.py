@@ -8,12 +8,12 @@ from torch import Tensor
 from mmpanoptic.registry import MODELS
 
 from ..builder import ConfigOrModule, build_part
-from ..fusion.base import add_pred_to_samples
 from ..fusion.center_grouping import upsample_predictions
+from .base import PanopticPredictMixin
 
 
 @MODELS.register_module()
-class PanopticDeepLab(BaseDetector):
+class PanopticDeepLab(PanopticPredictMixin, BaseDetector):
     """Backbone -> :class:`PanopticDeepLabHead` (semantic, center, offset)
     -> :class:`PanopticDeepLabCriterion` | center grouping.
 
@@ -72,15 +72,6 @@ class PanopticDeepLab(BaseDetector):
         outputs = upsample_predictions(self._forward(batch_inputs),
                                        tuple(batch_inputs.shape[-2:]))
         return self.criterion(outputs, batch_data_samples)
-
-    def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
-                rescale: bool = True) -> SampleList:
-        """Panoptic id maps + ``segments_info`` and the semantic argmax
-        (original size with ``rescale``)."""
-        outputs = self.predict_outputs(batch_inputs, batch_data_samples)
-        metas = [s.metainfo for s in batch_data_samples]
-        return add_pred_to_samples(batch_data_samples,
-                                   self.fusion(outputs, metas, rescale=rescale))
 
     def merge_tta_outputs(self, views, b: int):
         """Test-time augmentation: image ``b`` of every view, semantic /

@@ -10,11 +10,11 @@ from torch import Tensor
 from mmpanoptic.registry import MODELS
 
 from ..builder import ConfigOrModule, build_part
-from ..fusion.base import add_pred_to_samples
+from .base import PanopticPredictMixin
 
 
 @MODELS.register_module()
-class PanopticFPN(TwoStageDetector):
+class PanopticFPN(PanopticPredictMixin, TwoStageDetector):
     """Shared FPN features feeding a Mask R-CNN instance branch and a
     semantic FPN branch, merged by a fusion module.
 
@@ -78,14 +78,9 @@ class PanopticFPN(TwoStageDetector):
         losses.update(self.semantic_head.loss(x, batch_data_samples))
         return losses
 
-    def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
-                rescale: bool = True) -> SampleList:
-        """Panoptic predictions (original size with ``rescale``) and the raw
-        detections (``pred_instances``)."""
-        outputs = self.predict_outputs(batch_inputs, batch_data_samples, rescale=rescale)
-        metas = [s.metainfo for s in batch_data_samples]
-        return add_pred_to_samples(batch_data_samples,
-                                   self.fusion(outputs, metas, rescale=rescale))
+    def predict_output_options(self, rescale: bool) -> dict:
+        """mmdet's RoI heads resize the instances themselves: they need ``rescale``."""
+        return dict(rescale=rescale)
 
     def predict_outputs(self, batch_inputs: Tensor, batch_data_samples: SampleList,
                         rescale: bool = True) -> Dict:

@@ -12,7 +12,6 @@ from mmpanoptic.registry import MODELS
 from ..builder import ConfigOrModule, build_part, with_counts
 from ..criteria.targets import instance_masks
 from ..criteria.upsnet_panoptic_loss import upsnet_panoptic_targets
-from ..fusion.base import add_pred_to_samples
 from ..fusion.upsnet_panoptic import compose_panoptic_logits, paste_mask_logits
 from .panoptic_fpn import PanopticFPN
 
@@ -122,13 +121,9 @@ class UPSNet(PanopticFPN):
         losses['loss_panoptic'] = head(composed, targets)
         return losses
 
-    def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
-                rescale: bool = True) -> SampleList:
-        """Panoptic predictions (original size with ``rescale``)."""
-        outputs = self.predict_outputs(batch_inputs, batch_data_samples)
-        metas = [s.metainfo for s in batch_data_samples]
-        return add_pred_to_samples(batch_data_samples,
-                                   self.fusion(outputs, metas, rescale=rescale))
+    def predict_output_options(self, rescale: bool) -> dict:
+        """UPSNet's outputs stay at the input size; the fusion resizes."""
+        return {}
 
     def predict_outputs(self, batch_inputs: Tensor,
                         batch_data_samples: SampleList) -> Dict:

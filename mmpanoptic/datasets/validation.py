@@ -276,7 +276,8 @@ def dataset_annotation_files(dataset_cfg) -> List[Tuple[str, str]]:
 def check_config_annotations(cfg, loaders=('train_dataloader', 'val_dataloader')
                              ) -> Tuple[List[str], List[Problem]]:
     """JSON-level problems of the COCO-panoptic annotation files a config
-    trains and validates on (what ``tools/train.py`` checks on start).
+    trains and validates on (what ``tools/train.py`` checks on start),
+    including the model's class counts against each file's categories.
 
     Files that are missing or not COCO-panoptic JSON are left to the dataset
     (it raises its own error); returns ``(checked files, problems)``.
@@ -295,4 +296,23 @@ def check_config_annotations(cfg, loaders=('train_dataloader', 'val_dataloader')
                              and 'not valid JSON' in p.message]
                 continue
             problems += check_json(data, ann_file)
+            problems += _check_class_counts(cfg, data, ann_file)
     return checked, problems
+
+
+def _check_class_counts(cfg, data: dict, path: str) -> List[Problem]:
+    """The model's class counts against the annotation file's categories."""
+    model = cfg.get('model') or {}
+    model = model.get('detector', model)  # a video model wraps an image model
+    want = tuple(model.get(k, cfg.get(k)) for k in ('num_things_classes', 'num_stuff_classes'))
+    if None in want:
+        return []
+    cats = [c for c in data['categories'] if isinstance(c, dict)]
+    things = sum(1 for c in cats if c.get('isthing'))
+    have = (things, len(cats) - things)
+    if have == tuple(want):
+        return []
+    return [Problem('class counts', path,
+                    f'{have[0]} thing and {have[1]} stuff categories, but the model is '
+                    f'configured for {want[0]} things and {want[1]} stuff '
+                    '(num_things_classes / num_stuff_classes)')]

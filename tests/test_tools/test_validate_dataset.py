@@ -170,3 +170,24 @@ def test_train_stops_before_the_first_iteration_on_a_bad_json(tmp_path):
     seg = data['annotations'][1]['segments_info'][0]['id']
     assert f'segment {seg}: category_id 77 is not in "categories"' in out
     assert '--skip-validation' in out and 'Iter(train)' not in out
+
+
+def test_train_checks_the_class_counts_against_the_json(tmp_path):
+    """A model configured for other class counts than the data stops at once."""
+    from mmengine.config import Config
+
+    from mmpanoptic.datasets import make_toy_panoptic
+    from mmpanoptic.datasets.validation import check_config_annotations
+
+    from ..e2e_utils import ROOT, TOY_CFG
+    root = str(tmp_path / 'toy')
+    make_toy_panoptic(root, num_train=2, num_val=2, progress=False)
+    cfg = Config.fromfile(osp.join(ROOT, TOY_CFG))
+    for key in ('train_dataloader', 'val_dataloader'):
+        cfg[key].dataset.data_root = root + '/'
+    assert check_config_annotations(cfg)[1] == []
+    cfg.num_things_classes = 5  # the config's own variable (Panoptic FPN's model has none)
+    problems = check_config_annotations(cfg)[1]
+    assert problems and all(p.kind == 'class counts' for p in problems)
+    assert '4 thing and 4 stuff categories, but the model is configured for 5 things' in \
+        str(problems[0])

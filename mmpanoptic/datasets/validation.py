@@ -301,7 +301,10 @@ def check_config_annotations(cfg, loaders=('train_dataloader', 'val_dataloader')
 
 
 def _check_class_counts(cfg, data: dict, path: str) -> List[Problem]:
-    """The model's class counts against the annotation file's categories."""
+    """The model's class counts against the annotation file's categories
+    (not for an open vocabulary: its class list follows each dataset)."""
+    if 'TextEmbeddingClassifier' in cfg.pretty_text or 'VocabularyHook' in cfg.pretty_text:
+        return []
     model = cfg.get('model') or {}
     model = model.get('detector', model)  # a video model wraps an image model
     want = tuple(model.get(k, cfg.get(k)) for k in ('num_things_classes', 'num_stuff_classes'))

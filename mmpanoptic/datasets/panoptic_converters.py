@@ -214,3 +214,83 @@ def panoptic_to_semantic(ann_json: str, png_dir: str, out_dir: str, *,
     if bar is not None:
         bar.close()
     return [c['name'] for c in data['categories']]
+
+
+# The 19 evaluated Cityscapes classes (cityscapesscripts' labels.py): label id,
+# name, train id, has instances, color.  Every other label id is VOID.
+CITYSCAPES_CLASSES = (
+    (7, 'road', 0, False, (128, 64, 128)), (8, 'sidewalk', 1, False, (244, 35, 232)),
+    (11, 'building', 2, False, (70, 70, 70)), (12, 'wall', 3, False, (102, 102, 156)),
+    (13, 'fence', 4, False, (190, 153, 153)), (17, 'pole', 5, False, (153, 153, 153)),
+    (19, 'traffic light', 6, False, (250, 170, 30)),
+    (20, 'traffic sign', 7, False, (220, 220, 0)),
+    (21, 'vegetation', 8, False, (107, 142, 35)), (22, 'terrain', 9, False, (152, 251, 152)),
+    (23, 'sky', 10, False, (70, 130, 180)), (24, 'person', 11, True, (220, 20, 60)),
+    (25, 'rider', 12, True, (255, 0, 0)), (26, 'car', 13, True, (0, 0, 142)),
+    (27, 'truck', 14, True, (0, 0, 70)), (28, 'bus', 15, True, (0, 60, 100)),
+    (31, 'train', 16, True, (0, 80, 100)), (32, 'motorcycle', 17, True, (0, 0, 230)),
+    (33, 'bicycle', 18, True, (119, 11, 32)))
+
+
+def cityscapes_panoptic_image(instance_ids: np.ndarray, *, use_train_id: bool = False):
+    """One ``*_gtFine_instanceIds.png`` to COCO panoptic, by cityscapesscripts'
+    ``createPanopticImgs`` convention: a value >= 1000 is ``label_id * 1000 +
+    instance``; a smaller value is a label id (a crowd region for classes with
+    instances); the segment id is the value itself; classes not evaluated
+    (including caravan / trailer) are VOID.
+
+    Returns ``(ids (H, W) int64, segments_info)``.
+    """
+    table = {c[0]: c for c in CITYSCAPES_CLASSES}
+    ids = np.zeros(instance_ids.shape, np.int64)
+    segments = []
+    for value in np.unique(instance_ids).tolist():
+        label_id, crowd = (value // 1000, 0) if value >= 1000 else (value, 1)
+        info = table.get(label_id)
+        if info is None:
+            continue
+        if not info[3]:
+            crowd = 0
+        mask = instance_ids == value
+        ids[mask] = value
+        segments.append(dict(id=int(value), category_id=int(info[2] if use_train_id else
+                                                             info[0]),
+                             area=int(mask.sum()), bbox=mask_bbox(mask), iscrowd=crowd))
+    return ids, segments
+
+
+def cityscapes_to_coco_panoptic(gtfine_dir: str, split: str, out_json: str, out_png_dir: str,
+                                *, use_train_id: bool = False, progress: bool = True) -> int:
+    """``gtFine/<split>/<city>/*_gtFine_instanceIds.png`` -> ``out_json`` and
+    ``out_png_dir/<stem>_gtFine_panoptic.png`` in the layout
+    :class:`CityscapesPanopticDataset` reads (image file names
+    ``<stem>_leftImg8bit.png``).  Returns the number of images."""
+    files = sorted(glob.glob(osp.join(gtfine_dir, split, '*', '*_gtFine_instanceIds.png')))
+    if not files:
+        raise ConversionError(f'{osp.join(gtfine_dir, split)}: no */*_gtFine_instanceIds.png '
+                              '(the gtFine release layout)')
+    os.makedirs(out_png_dir, exist_ok=True)
+    images, annotations = [], []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(files), unit='image')
+    for path in files:
+        stem = osp.basename(path)[:-len('_gtFine_instanceIds.png')]
+        inst = _read_gray(path, 'instance id')
+        ids, segments = cityscapes_panoptic_image(inst, use_train_id=use_train_id)
+        png = f'{stem}_gtFine_panoptic.png'
+        cv2.imwrite(osp.join(out_png_dir, png), id2rgb(ids)[..., ::-1])
+        images.append(dict(id=stem, file_name=f'{stem}_leftImg8bit.png',
+                           height=int(ids.shape[0]), width=int(ids.shape[1])))
+        annotations.append(dict(image_id=stem, file_name=png, segments_info=segments))
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
+    categories = [dict(id=int(c[2] if use_train_id else c[0]), name=c[1], color=list(c[4]),
+                       isthing=int(c[3])) for c in CITYSCAPES_CLASSES]
+    os.makedirs(osp.dirname(osp.abspath(out_json)), exist_ok=True)
+    with open(out_json, 'w') as f:
+        json.dump(dict(images=images, annotations=annotations, categories=categories), f)
+    return len(files)

@@ -107,3 +107,48 @@ def test_panoptic_to_semantic_round_trip(tmp_path, toy_data):
     for s in first['segments_info']:
         assert (labels[ids == s['id']] == index[s['category_id']]).all()
     assert (labels[ids == 0] == 255).all()
+
+
+def test_cityscapes_gtfine_layout_converts_and_loads(tmp_path):
+    """A two-image gtFine in its real layout: things with instances, a crowd
+    region, a class not evaluated (caravan) and an unlabeled one become the
+    cityscapesscripts panoptic format, which passes the validator and loads
+    with CityscapesPanopticDataset."""
+    from mmpanoptic.datasets.panoptic_converters import (
+        cityscapes_panoptic_image,
+        cityscapes_to_coco_panoptic,
+    )
+    inst = np.full((32, 64), 7, np.uint16)        # road
+    inst[:8] = 23                                 # sky
+    inst[10:20, 5:15] = 26001                     # car #1
+    inst[10:20, 20:30] = 26002                    # car #2
+    inst[22:30, 40:50] = 24                       # a crowd of persons (no instance id)
+    inst[22:30, 52:60] = 29000                    # caravan: not evaluated -> VOID
+    inst[0, :4] = 0                               # unlabeled -> VOID
+    ids, segs = cityscapes_panoptic_image(inst.astype(np.int64))
+    by_id = {s['id']: s for s in segs}
+    assert sorted(by_id) == [7, 23, 24, 26001, 26002]
+    assert by_id[24]['iscrowd'] == 1 and by_id[26001]['iscrowd'] == 0
+    assert by_id[26001]['category_id'] == 26 and by_id[26001]['bbox'] == [5, 10, 10, 10]
+    assert (ids[22:30, 52:60] == 0).all() and (ids[0, :4] == 0).all()
+    gt = tmp_path / 'cityscapes' / 'gtFine'
+    img = tmp_path / 'cityscapes' / 'leftImg8bit'
+    for city, stem in (('aachen', 'aachen_000000_000019'), ('bochum', 'bochum_000000_000313')):
+        (gt / 'val' / city).mkdir(parents=True, exist_ok=True)
+        (img / 'val' / city).mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(gt / 'val' / city / f'{stem}_gtFine_instanceIds.png'), inst)
+        cv2.imwrite(str(img / 'val' / city / f'{stem}_leftImg8bit.png'),
+                    np.zeros((32, 64, 3), np.uint8))
+    out_json = str(gt / 'cityscapes_panoptic_val.json')
+    n = cityscapes_to_coco_panoptic(str(gt), 'val', out_json,
+                                    str(gt / 'cityscapes_panoptic_val'), progress=False)
+    assert n == 2
+    assert _validate(out_json, str(gt / 'cityscapes_panoptic_val')) == []
+    from mmpanoptic.registry import DATASETS
+    dataset = DATASETS.build(dict(
+        type='CityscapesPanopticDataset', data_root=str(tmp_path / 'cityscapes') + '/',
+        ann_file='gtFine/cityscapes_panoptic_val.json',
+        data_prefix=dict(img='leftImg8bit/val/', seg='gtFine/cityscapes_panoptic_val/'),
+        test_mode=True, pipeline=[]))
+    assert len(dataset) == 2 and len(dataset.metainfo['classes']) == 19
+    assert osp.isfile(dataset[0]['img_path'])

@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Sequence
 
 import cv2
 
-from mmpanoptic.evaluation.files.video import _load_step, _step_frame
+from mmpanoptic.evaluation.files.video import load_step_dir, read_step_frame
 from mmpanoptic.evaluation.functional.pq import PanopticEvalError
 from mmpanoptic.structures import id2rgb, mask_bbox
 
@@ -61,12 +61,12 @@ def step_to_coco_video(gt_dir: str, categories: Sequence[Dict], out_json: str,
     cat_index = {c['id']: k for k, c in enumerate(cats)}
     things = {c['id'] for c in cats if c['isthing']}
     images, annotations = [], []
-    for vid, (video, frames) in enumerate(_load_step(gt_dir, True, cat_index, things).items()):
+    for vid, (video, frames) in enumerate(load_step_dir(gt_dir, True, cat_index, things).items()):
         os.makedirs(osp.join(out_png_dir, video), exist_ok=True)
         for fid, (name, path) in enumerate(frames.items()):
             stem = osp.splitext(name)[0]
             where = f'video {video}, frame {stem}'
-            frame = _step_frame(path, cat_index, things, True, where)
+            frame = read_step_frame(path, cat_index, things, True, where)
             file_name = f'{video}/{stem}{image_suffix}'
             if image_dir is not None and not osp.isfile(osp.join(image_dir, file_name)):
                 raise FileNotFoundError(f'{where}: image {osp.join(image_dir, file_name)} '

@@ -56,8 +56,10 @@ class _Frame:
         self.ids, self.segments, self.stq = ids, segments, stq
 
 
-def _step_frame(path: str, cat_index: Mapping[int, int], things: set, is_gt: bool,
-                where: str) -> _Frame:
+def read_step_frame(path: str, cat_index: Mapping[int, int], things: set, is_gt: bool,
+                    where: str) -> _Frame:
+    """One KITTI-STEP / MOTChallenge-STEP frame PNG (R = class, G * 256 + B =
+    instance) as the evaluators' frame record."""
     bgr = read_png_bgr(path, where).astype(np.int64)
     cat, inst = bgr[..., 2], bgr[..., 1] * 256 + bgr[..., 0]
     void = cat == VOID_LABEL
@@ -78,7 +80,9 @@ def _step_frame(path: str, cat_index: Mapping[int, int], things: set, is_gt: boo
     return _Frame(ids, segments, sem << SHIFT | stq_inst)
 
 
-def _load_step(root: str, is_gt: bool, cat_index, things) -> 'OrderedDict[str, Dict[str, str]]':
+def load_step_dir(root: str, is_gt: bool, cat_index,
+                  things) -> 'OrderedDict[str, Dict[str, str]]':
+    """``{video: {frame name: PNG path}}`` of a STEP folder (``<video>/<frame>.png``)."""
     videos = OrderedDict()
     for video in sorted(d for d in glob.glob(osp.join(root, '*')) if osp.isdir(d)):
         frames = sorted(glob.glob(osp.join(video, '*.png')))
@@ -168,8 +172,8 @@ def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping
                          ignore_label=VOID_LABEL, label_bit_shift=SHIFT)
     vpq: Dict[int, PQStats] = {k: PQStats() for k in window_frames}
     if layout == 'step':
-        gt_videos = _load_step(gt_dir, True, cat_index, things)
-        pred_videos = _load_step(pred_dir, False, cat_index, things)
+        gt_videos = load_step_dir(gt_dir, True, cat_index, things)
+        pred_videos = load_step_dir(pred_dir, False, cat_index, things)
     elif layout == 'cityscapes-vps':
         gt_videos, pred_videos = _vps_frames(gt_dir), _vps_frames(pred_dir)
     else:
@@ -186,8 +190,8 @@ def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping
             if name not in pred_frames:
                 raise PanopticEvalError(f'{where}: no prediction in {pred_dir}')
             if layout == 'step':
-                g = _step_frame(gt_src, cat_index, things, True, where)
-                p = _step_frame(pred_frames[name], cat_index, things, False, where)
+                g = read_step_frame(gt_src, cat_index, things, True, where)
+                p = read_step_frame(pred_frames[name], cat_index, things, False, where)
             else:
                 g = _vps_frame(gt_dir, gt_src, cat_index, things, gt_tracks, True, where)
                 p = _vps_frame(pred_dir, pred_frames[name], cat_index, things, pred_tracks,

@@ -21,9 +21,10 @@ from typing import Dict, List, Optional, Sequence
 
 import cv2
 
-from mmpanoptic.evaluation.files.video import load_step_dir, read_step_frame
 from mmpanoptic.evaluation.functional.pq import PanopticEvalError
 from mmpanoptic.structures import id2rgb, mask_bbox
+
+from .video_formats import load_step_dir, read_step_frame
 
 
 def _categories(categories: Sequence[Dict]) -> List[Dict]:

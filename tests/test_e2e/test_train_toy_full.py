@@ -13,6 +13,11 @@ from ..e2e_utils import TOY_CFG, data_options, last_checkpoint, read_json, run_t
 PQ_FLOOR = 70.0
 PQ_TH_FLOOR = 60.0
 PQ_ST_FLOOR = 80.0
+# Instance AP (COCO segm / bbox, fractions) and semantic mIoU (percent) from the
+# same run: the bounds the 150-step default-tier run already clears
+# (tests/test_e2e/test_train_toy.py); an untrained model scores 0.0 and ~2.
+AP_FLOOR = 0.05
+MIOU_FLOOR = 30.0
 
 
 @pytest.mark.slow
@@ -30,4 +35,6 @@ def test_full_toy_training_reaches_pq_floor(tmp_path):
     assert m['panoptic/PQ'] >= PQ_FLOOR
     assert m['panoptic/PQ_th'] >= PQ_TH_FLOOR
     assert m['panoptic/PQ_st'] >= PQ_ST_FLOOR
+    assert m['coco/segm_mAP'] >= AP_FLOOR and m['coco/bbox_mAP'] >= AP_FLOOR
+    assert m['semantic/mIoU'] >= MIOU_FLOOR
     assert osp.isdir(osp.join(work, 'vis', 'test'))

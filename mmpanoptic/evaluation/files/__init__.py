@@ -5,8 +5,6 @@
 - :mod:`.coco_panoptic`: PQ of a COCO-panoptic JSON + PNG folder against the
   ground truth (panopticapi's rules and numbers).
 - :mod:`.video`: VPQ and STQ of per-frame PNGs in the KITTI-STEP or
-  Cityscapes-VPS layout; its public readers of those layouts
-  (``load_step_dir``, ``read_step_frame``) also serve the dataset converters
-  (``mmpanoptic/datasets/video_converters.py``), so the formats are read by
-  one piece of code (numpy only, no dependency on the rest of the package).
+  Cityscapes-VPS layout (the STEP layout's readers live in
+  ``mmpanoptic/datasets/video_formats.py``, shared with the converters).
 """

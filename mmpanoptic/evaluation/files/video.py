@@ -27,13 +27,17 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import numpy as np
 
+from ...datasets.video_formats import (  # the STEP layout's readers live with the datasets
+    SHIFT,
+    VOID_LABEL,
+    Frame,
+    load_step_dir,
+    read_step_frame,
+)
 from ..functional.pq import PanopticEvalError, PQStats
 from ..functional.stq import STQAccumulator
 from ..functional.vpq import vpq_summary, vpq_video_stats
 from .coco_panoptic import read_png_bgr
-
-VOID_LABEL = 255
-SHIFT = 16
 
 
 def load_categories(path: str) -> List[Dict]:
@@ -47,50 +51,6 @@ def load_categories(path: str) -> List[Dict]:
     if not isinstance(cats, list) or not all(isinstance(c, dict) and 'id' in c for c in cats):
         raise PanopticEvalError(f'{path}: expected a list of {{"id", "name", "isthing"}}')
     return cats
-
-
-class _Frame:
-    """One annotated frame: id map + segments for VPQ, STQ label map."""
-
-    def __init__(self, ids: np.ndarray, segments: List[Dict], stq: np.ndarray) -> None:
-        self.ids, self.segments, self.stq = ids, segments, stq
-
-
-def read_step_frame(path: str, cat_index: Mapping[int, int], things: set, is_gt: bool,
-                    where: str) -> _Frame:
-    """One KITTI-STEP / MOTChallenge-STEP frame PNG (R = class, G * 256 + B =
-    instance) as the evaluators' frame record."""
-    bgr = read_png_bgr(path, where).astype(np.int64)
-    cat, inst = bgr[..., 2], bgr[..., 1] * 256 + bgr[..., 0]
-    void = cat == VOID_LABEL
-    unknown = np.setdiff1d(np.unique(cat[~void]), list(cat_index))
-    if len(unknown):
-        raise PanopticEvalError(f'{where} ({path}): unknown category id {int(unknown[0])}')
-    ids = np.where(void, 0, (cat << SHIFT | inst) + 1)
-    segments = []
-    for sid, area in zip(*np.unique(ids[ids > 0], return_counts=True)):
-        c, i = int(sid - 1) >> SHIFT, int(sid - 1) & 0xFFFF
-        segments.append(dict(id=int(sid), category_id=c, area=int(area),
-                             iscrowd=int(is_gt and c in things and i == 0)))
-    lut = np.full(256, VOID_LABEL, dtype=np.int64)
-    for c, k in cat_index.items():
-        lut[c] = k
-    sem = lut[np.where(void, VOID_LABEL, cat)]
-    stq_inst = np.where(np.isin(cat, list(things)), inst, 0)
-    return _Frame(ids, segments, sem << SHIFT | stq_inst)
-
-
-def load_step_dir(root: str, is_gt: bool, cat_index,
-                  things) -> 'OrderedDict[str, Dict[str, str]]':
-    """``{video: {frame name: PNG path}}`` of a STEP folder (``<video>/<frame>.png``)."""
-    videos = OrderedDict()
-    for video in sorted(d for d in glob.glob(osp.join(root, '*')) if osp.isdir(d)):
-        frames = sorted(glob.glob(osp.join(video, '*.png')))
-        if frames:
-            videos[osp.basename(video)] = OrderedDict((osp.basename(f), f) for f in frames)
-    if not videos:
-        raise PanopticEvalError(f'{root}: no <video>/<frame>.png found (step layout)')
-    return videos
 
 
 def _vps_json(root: str) -> Dict:
@@ -142,7 +102,7 @@ def stq_labels(ids: np.ndarray, segments: Sequence[Dict], cat_index: Mapping[int
 
 
 def _vps_frame(root: str, ann: Dict, cat_index, things, track_ids: Dict[int, int],
-               is_gt: bool, where: str) -> _Frame:
+               is_gt: bool, where: str) -> Frame:
     path = osp.join(root, ann['file_name'])
     bgr = read_png_bgr(path, where).astype(np.int64)
     ids = bgr[..., 2] + 256 * bgr[..., 1] + 65536 * bgr[..., 0]
@@ -151,7 +111,7 @@ def _vps_frame(root: str, ann: Dict, cat_index, things, track_ids: Dict[int, int
         s.setdefault('iscrowd', 0)
         if is_gt and 'area' not in s:
             s['area'] = int((ids == s['id']).sum())
-    return _Frame(ids, segments,
+    return Frame(ids, segments,
                   stq_labels(ids, segments, cat_index, things, track_ids, is_gt,
                              f'{where} ({path})'))
 

@@ -16,6 +16,7 @@ PQ_ST_FLOOR = 80.0
 # Instance AP (COCO segm / bbox, fractions) and semantic mIoU (percent) from the
 # same run: the bounds the 150-step default-tier run already clears
 # (tests/test_e2e/test_train_toy.py); an untrained model scores 0.0 and ~2.
+# Measured this round (1000 steps): PQ 85.7, segm AP 0.68, bbox AP 0.68, mIoU 89.4.
 AP_FLOOR = 0.05
 MIOU_FLOOR = 30.0
 

@@ -164,12 +164,11 @@ class SemanticIoUMetric(IoUMetric):
     def _semantic(self, pan: dict) -> torch.Tensor:
         ids = torch.as_tensor(_to_numpy(pan['sem_seg'])[0]).long()
         lut = {int(s['id']): int(s['label']) for s in pan['segments_info']}
-        present = torch.unique(ids)
-        out = torch.full_like(ids, self.ignore_index)
-        for sid in present.tolist():
-            if sid in lut:
-                out[ids == sid] = lut[sid]
-        return out
+        # One pass over the pixels (not one per segment): label per present id, gathered.
+        present, inverse = torch.unique(ids, return_inverse=True)
+        labels = torch.tensor([lut.get(sid, self.ignore_index) for sid in present.tolist()],
+                              dtype=ids.dtype)
+        return labels[inverse]
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         samples = []

@@ -99,3 +99,24 @@ def test_dataset_bases_parse_and_name_registered_types(path):
         assert {'video_id', 'frame_id'} <= set(pack['meta_keys'])
         # Whole videos per process, frames in order (also with several processes).
         assert cfg.val_dataloader.sampler.type == 'VideoSampler'
+
+
+def _resizes(pipeline):
+    return [dict(t) for t in pipeline if t['type'] in ('mmdet.Resize', 'Resize')]
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
+def test_tta_reference_view_is_the_test_view(path):
+    """``--tta`` maps every view onto the first one and scores it like the
+    plain test: that view must resize as the config's test pipeline does."""
+    cfg = Config.fromfile(path)
+    if 'tta_pipeline' not in cfg or 'test_dataloader' not in cfg:
+        return
+    tta = [t for t in cfg.tta_pipeline if t['type'] == 'TestTimeAug']
+    assert len(tta) == 1, f'{path}: tta_pipeline needs one TestTimeAug'
+    first = [step[0] for step in tta[0].transforms]
+    assert _resizes(first) == _resizes(cfg.test_dataloader.dataset.pipeline), path
+    flips = [t for step in tta[0].transforms for t in step if 'RandomFlip' in t['type']]
+    assert not flips or flips[0]['prob'] == 0, f'{path}: the first view must not be flipped'
+    pack = tta[0].transforms[-1][0]
+    assert {'flip', 'flip_direction', 'scale_factor'} <= set(pack['meta_keys']), path

@@ -14,6 +14,22 @@ test_pipeline = [
     dict(type='PackPanopticInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
+# --tta: this dataset's test scale first, then x0.75 / x1.25, with and without flip.
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='TestTimeAug',
+         transforms=[
+             [dict(type='mmdet.Resize', scale=(2560, 640), keep_ratio=True),
+             dict(type='mmdet.Resize', scale=(1920, 480), keep_ratio=True),
+             dict(type='mmdet.Resize', scale=(3200, 800), keep_ratio=True)],
+             [dict(type='mmdet.RandomFlip', prob=0.), dict(type='mmdet.RandomFlip', prob=1.)],
+             [dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
+                   with_seg=False, with_panoptic=True)],
+             [dict(type='PackPanopticInputs',
+                   meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+                              'flip', 'flip_direction'))],
+         ])
+]
 # Loader settings (batch 1, sampler, metric) are the COCO config's; only the
 # data changes.
 test_dataloader = dict(dataset=dict(

@@ -28,6 +28,26 @@ test_pipeline = [
     dict(type='PackPanopticInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
+
+# Test-time augmentation (tools/test.py CONFIG CKPT --tta): the test scale first
+# (the reference view the others are mapped onto), then x0.75 and x1.25, each
+# with and without a horizontal flip.
+tta_model = dict(type='PanopticTTAModel')
+tta_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='TestTimeAug',
+         transforms=[
+             [dict(type='mmdet.Resize', scale=(640, 640), keep_ratio=True),
+             dict(type='mmdet.Resize', scale=(480, 480), keep_ratio=True),
+             dict(type='mmdet.Resize', scale=(800, 800), keep_ratio=True)],
+             [dict(type='mmdet.RandomFlip', prob=0.), dict(type='mmdet.RandomFlip', prob=1.)],
+             [dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
+                   with_seg=False, with_panoptic=True)],
+             [dict(type='PackPanopticInputs',
+                   meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+                              'flip', 'flip_direction'))],
+         ])
+]
 train_dataloader = dict(
     batch_size=8,
     batch_sampler=None,

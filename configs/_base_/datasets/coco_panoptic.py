@@ -24,6 +24,26 @@ test_pipeline = [
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
 
+# Test-time augmentation (tools/test.py CONFIG CKPT --tta): the test scale first
+# (the reference view the others are mapped onto), then x0.75 and x1.25, each
+# with and without a horizontal flip.
+tta_model = dict(type='PanopticTTAModel')
+tta_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='TestTimeAug',
+         transforms=[
+             [dict(type='mmdet.Resize', scale=(1333, 800), keep_ratio=True),
+             dict(type='mmdet.Resize', scale=(1000, 600), keep_ratio=True),
+             dict(type='mmdet.Resize', scale=(1666, 1000), keep_ratio=True)],
+             [dict(type='mmdet.RandomFlip', prob=0.), dict(type='mmdet.RandomFlip', prob=1.)],
+             [dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
+                   with_seg=False, with_panoptic=True, backend_args=backend_args)],
+             [dict(type='PackPanopticInputs',
+                   meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+                              'flip', 'flip_direction'))],
+         ])
+]
+
 train_dataloader = dict(
     batch_size=2,
     num_workers=2,

@@ -31,6 +31,26 @@ test_pipeline = [
     dict(type='PackPanopticInputs',
          meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
+
+# Test-time augmentation (tools/test.py CONFIG CKPT --tta): the test scale first
+# (the reference view the others are mapped onto), then x0.75 and x1.25, each
+# with and without a horizontal flip.
+tta_model = dict(type='PanopticTTAModel')
+tta_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='TestTimeAug',
+         transforms=[
+             [dict(type='mmdet.Resize', scale=(2048, 2048), keep_ratio=True),
+             dict(type='mmdet.Resize', scale=(1536, 1536), keep_ratio=True),
+             dict(type='mmdet.Resize', scale=(2560, 2560), keep_ratio=True)],
+             [dict(type='mmdet.RandomFlip', prob=0.), dict(type='mmdet.RandomFlip', prob=1.)],
+             [dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
+                   with_seg=False, with_panoptic=True, backend_args=backend_args)],
+             [dict(type='PackPanopticInputs',
+                   meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+                              'flip', 'flip_direction'))],
+         ])
+]
 train_dataloader = dict(
     batch_size=2,
     num_workers=2,

@@ -1,10 +1,13 @@
 """Panoptic FPN (Kirillov et al., CVPR 2019)."""
 import copy
+import warnings
 from typing import Dict, Optional, Tuple
 
 import torch
 from mmdet.models.detectors import TwoStageDetector
+from mmdet.models.utils import empty_instances
 from mmdet.structures import SampleList
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmpanoptic.registry import MODELS
@@ -92,6 +95,49 @@ class PanopticFPN(PanopticPredictMixin, TwoStageDetector):
         instances = self.roi_head.predict(x, proposals, batch_data_samples, rescale=rescale)
         sem_logits = self.semantic_head.predict(x, img_metas, rescale=rescale)
         return dict(instances=instances, sem_logits=sem_logits)
+
+    def tta_view_outputs(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict:
+        """Test-time augmentation, one view: the FPN features (the mask head
+        runs on them again after the views' boxes are merged), the box
+        detections in the view's input pixels and the semantic logits at
+        each image's original size (flips not undone yet)."""
+        x = self.extract_feat(batch_inputs)
+        metas = [s.metainfo for s in batch_data_samples]
+        proposals = self.rpn_head.predict(x, batch_data_samples, rescale=False)
+        dets = self.roi_head.predict_bbox(x, metas, proposals, self.roi_head.test_cfg,
+                                          rescale=False)
+        return dict(feats=x, detections=dets,
+                    sem_logits=self.semantic_head.predict(x, metas, rescale=True))
+
+    def merge_tta_outputs(self, views, b: int):
+        """Image ``b`` of every view -> the fusion's ``instances`` and
+        ``sem_logits`` at the original size: boxes merged by class-wise NMS
+        (the RoI head's ``nms`` and ``max_per_img``), RoI mask probabilities
+        averaged over the views and pasted by mmdet's mask head, semantic
+        logits averaged (:mod:`mmpanoptic.models.tta`)."""
+        from ..tta import boxes_to_view, merge_dense_maps, merge_detections, merge_roi_masks
+        metas = [meta[b] for _, meta, _ in views]
+        ref, cfg = metas[0], self.roi_head.test_cfg
+        boxes, scores, labels = merge_detections(
+            [out['detections'][b] for out, _, _ in views], metas, cfg.nms, cfg.max_per_img)
+        # mmdet's mask head pastes boxes given in the reference view's pixels.
+        found = InstanceData(bboxes=boxes_to_view(boxes, ref), scores=scores, labels=labels)
+        if len(boxes) == 0:
+            instances = empty_instances([ref], boxes.device, task_type='mask',
+                                        instance_results=[found],
+                                        mask_thr_binary=cfg.mask_thr_binary)[0]
+        else:
+            feats = [[f[b:b + 1] for f in out['feats']] for out, _, _ in views]
+            probs = merge_roi_masks(self.roi_head, feats, metas, boxes, labels,
+                                    probabilities=True)
+            per_class = probs[:, None].expand(-1, self.roi_head.mask_head.num_classes, -1, -1)
+            with warnings.catch_warnings():  # mmdet copies the map with new_tensor
+                warnings.filterwarnings('ignore', 'To copy construct from a tensor')
+                instances = self.roi_head.mask_head.predict_by_feat(
+                    (per_class,), [found], [ref], cfg, rescale=True, activate_map=True)[0]
+        size = tuple(ref['ori_shape'][:2])
+        sem = merge_dense_maps([out['sem_logits'][b] for out, _, _ in views], metas, size)
+        return dict(instances=[instances], sem_logits=[sem]), ref
 
     def _forward(self, batch_inputs: Tensor,
                  batch_data_samples: Optional[SampleList] = None) -> Tuple:

@@ -5,6 +5,7 @@ import torch
 import torch.nn.functional as F
 from mmdet.structures import SampleList
 from mmdet.structures.bbox import bbox2roi, get_box_tensor
+from mmengine.structures import InstanceData
 from torch import Tensor
 
 from mmpanoptic.registry import MODELS
@@ -139,6 +140,45 @@ class UPSNet(PanopticFPN):
         sem = F.interpolate(self.semantic_head(x), size=batch_inputs.shape[-2:],
                             mode='bilinear', align_corners=False)
         return dict(sem_logits=sem, detections=dets, mask_logits=mask_logits)
+
+    def tta_view_outputs(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict:
+        """Test-time augmentation, one view: FPN features, box detections
+        (input pixels) and the semantic logits of each image's region."""
+        x = self.extract_feat(batch_inputs)
+        metas = [s.metainfo for s in batch_data_samples]
+        proposals = self.rpn_head.predict(x, batch_data_samples, rescale=False)
+        dets = self.roi_head.predict_bbox(x, metas, proposals, self.roi_head.test_cfg,
+                                          rescale=False)
+        sem = F.interpolate(self.semantic_head(x), size=batch_inputs.shape[-2:],
+                            mode='bilinear', align_corners=False)
+        regions = [sem[i, :, :m['img_shape'][0], :m['img_shape'][1]]
+                   for i, m in enumerate(metas)]
+        return dict(feats=x, detections=dets, sem_logits=regions)
+
+    def merge_tta_outputs(self, views, b: int):
+        """Image ``b`` of every view -> :class:`UPSNetFusion`'s inputs on the
+        reference view: boxes merged by class-wise NMS and cut at the
+        fusion's score threshold, RoI mask logits averaged over the views
+        (UPSNet pastes logits), semantic logits averaged
+        (:mod:`mmpanoptic.models.tta`)."""
+        from ..tta import boxes_to_view, merge_dense_maps, merge_detections, merge_roi_masks
+        metas = [meta[b] for _, meta, _ in views]
+        ref, cfg = metas[0], self.roi_head.test_cfg
+        boxes, scores, labels = merge_detections(
+            [out['detections'][b] for out, _, _ in views], metas, cfg.nms, cfg.max_per_img)
+        keep = scores >= self.fusion.score_thr
+        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
+        if len(boxes):
+            feats = [[f[b:b + 1] for f in out['feats']] for out, _, _ in views]
+            masks = merge_roi_masks(self.roi_head, feats, metas, boxes, labels,
+                                    probabilities=False)
+        else:
+            masks = boxes.new_zeros((0, 1, 1))
+        size = tuple(ref['img_shape'][:2])
+        sem = merge_dense_maps([out['sem_logits'][b] for out, _, _ in views], metas, size)
+        dets = InstanceData(bboxes=boxes_to_view(boxes, ref), scores=scores, labels=labels)
+        meta = dict(ref, pad_shape=size, batch_input_shape=size, flip=False)
+        return dict(sem_logits=sem[None], detections=[dets], mask_logits=[masks]), meta
 
     def _forward(self, batch_inputs: Tensor,
                  batch_data_samples: Optional[SampleList] = None) -> Tuple:

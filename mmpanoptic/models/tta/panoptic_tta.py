@@ -16,14 +16,25 @@ the class logits and the mask logits of each query index (the queries are
 learned slots, so query ``j`` of every view is the same slot; this is how
 query models' semantic TTA averages the per-view outputs); Panoptic-DeepLab
 averages its semantic logits, center heatmap and offsets (scaled with the
-resize, the x offset negated under a horizontal flip).  Panoptic FPN and
-UPSNet (detections merged by box NMS) are not supported yet and say so.
+resize, the x offset negated under a horizontal flip).  Two-stage models
+(Panoptic FPN, UPSNet) cannot average detections slot by slot: every view's
+boxes are mapped back to the original image and merged by class-wise NMS
+(mmdet's ``DetTTAModel`` merge: ``bbox_flip`` + ``batched_nms``),
+then the mask head runs once per view on the merged boxes mapped into that
+view and the RoI masks are averaged (flips undone) before they are pasted
+once (detectron2's ``GeneralizedRCNNWithTTA`` does the same; mmdet's
+``DetTTAModel`` refuses masks); their semantic logits are averaged like any
+dense map.  Such models give ``tta_view_outputs`` (features included) and
+this module's :func:`merge_detections` / :func:`merge_roi_masks` do the
+shared part.
 """
 import math
 from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
+from mmcv.ops import batched_nms
+from mmdet.structures.bbox import bbox2roi, bbox_flip
 from mmengine.model import BaseTTAModel
 from torch import Tensor
 
@@ -96,6 +107,82 @@ def merge_center_outputs(views: Sequence[View], b: int) -> Tuple[Dict, dict]:
     return merged, dict(ref, batch_input_shape=size, pad_shape=size, flip=False)
 
 
+def _box_scale(boxes: Tensor, meta: dict) -> Tensor:
+    """(sx, sy, sx, sy) of a view.  mmdet's ``bbox_mapping`` /
+    ``bbox_mapping_back`` multiply by ``scale_factor`` as given, which in
+    mmdet 3.x is the 2-tuple (w, h): it does not broadcast over 4 columns."""
+    sx, sy = meta['scale_factor'][:2]
+    return boxes.new_tensor([sx, sy, sx, sy])
+
+
+def boxes_to_original(boxes: Tensor, meta: dict) -> Tensor:
+    """A view's (N, 4) input-pixel boxes -> original image pixels."""
+    if meta.get('flip', False):
+        boxes = bbox_flip(boxes, meta['img_shape'], meta.get('flip_direction') or 'horizontal')
+    return boxes / _box_scale(boxes, meta)
+
+
+def boxes_to_view(boxes: Tensor, meta: dict) -> Tensor:
+    """(N, 4) original image boxes -> a view's input pixels (scaled, flipped)."""
+    boxes = boxes * _box_scale(boxes, meta)
+    if meta.get('flip', False):
+        boxes = bbox_flip(boxes, meta['img_shape'], meta.get('flip_direction') or 'horizontal')
+    return boxes
+
+
+def merge_dense_maps(maps: Sequence[Tensor], metas: Sequence[dict],
+                     size: Tuple[int, int]) -> Tensor:
+    """Mean of (C, h, w) maps of one image, each already cropped to its
+    view's image region: resized to ``size`` (bilinear), flips undone."""
+    total = 0
+    for x, meta in zip(maps, metas):
+        if tuple(x.shape[-2:]) != tuple(size):
+            x = F.interpolate(x[None], size=size, mode='bilinear', align_corners=False)[0]
+        total = total + _unflip(x, meta)
+    return total / len(maps)
+
+
+def merge_detections(dets: Sequence, metas: Sequence[dict], nms_cfg: dict,
+                     max_per_img: int) -> Tuple[Tensor, Tensor, Tensor]:
+    """Every view's detections of one image -> ``(boxes, scores, labels)`` in
+    original image pixels after class-wise NMS, highest score first.
+
+    ``dets[i]``: ``InstanceData`` with ``bboxes`` (x1, y1, x2, y2) in view
+    ``i``'s input pixels (``rescale=False``), ``scores`` and ``labels``.
+    """
+    boxes = torch.cat([boxes_to_original(d.bboxes, m) for d, m in zip(dets, metas)])
+    scores = torch.cat([d.scores for d in dets])
+    labels = torch.cat([d.labels for d in dets])
+    if len(boxes) == 0:
+        return boxes.reshape(0, 4), scores, labels
+    kept, keep = batched_nms(boxes, scores, labels, nms_cfg)
+    keep = keep[:max_per_img]
+    return kept[:max_per_img, :4], kept[:max_per_img, 4], labels[keep]
+
+
+def merge_roi_masks(roi_head, feats: Sequence[Sequence[Tensor]], metas: Sequence[dict],
+                    boxes: Tensor, labels: Tensor, *, probabilities: bool) -> Tensor:
+    """(N, M, M) mask of each merged box for its class, the mean over views.
+
+    ``boxes`` are in original image pixels; for view ``i`` they are mapped
+    into its input (scaled, flipped), the RoI mask head of
+    ``roi_head`` runs on ``feats[i]`` (that image's FPN levels, batch 1) and
+    a flipped view's masks are flipped back (a box's mask is in box-local
+    coordinates).  ``probabilities``: average sigmoids (as detectron2) or
+    else raw logits (for heads that paste logits, UPSNet).
+    """
+    total = 0
+    index = torch.arange(len(labels), device=boxes.device)
+    for x, meta in zip(feats, metas):
+        view_boxes = boxes_to_view(boxes, meta)
+        preds = roi_head._mask_forward(tuple(x), bbox2roi([view_boxes]))['mask_preds']
+        preds = preds[index, labels] if preds.shape[1] > 1 else preds[:, 0]
+        if probabilities:
+            preds = preds.sigmoid()
+        total = total + _unflip(preds, meta)
+    return total / len(feats)
+
+
 @MODELS.register_module()
 class PanopticTTAModel(BaseTTAModel):
     """Flip / multi-scale test-time augmentation for panoptic models.
@@ -111,6 +198,7 @@ class PanopticTTAModel(BaseTTAModel):
         data_preprocessor: as in ``BaseTTAModel`` (the module's is used).
     """
 
+    @torch.no_grad()
     def test_step(self, data):
         num_views = len(data['inputs'])
         model = self.module
@@ -118,13 +206,16 @@ class PanopticTTAModel(BaseTTAModel):
         if merge is None:
             raise NotImplementedError(
                 f'{type(model).__name__} has no test-time augmentation yet (merge_tta_outputs); '
-                'supported: MaskFormer, Mask2Former, K-Net, FC-CLIP, Panoptic-DeepLab')
+                'supported: MaskFormer, Mask2Former, K-Net, FC-CLIP, Panoptic-DeepLab, '
+                'Panoptic FPN, UPSNet')
+        # Two-stage models return their features too (their mask head runs
+        # again on the merged boxes); the others' fusion inputs suffice.
+        view_outputs = getattr(model, 'tta_view_outputs', model.predict_outputs)
         views: List[View] = []
         ref_samples = None
         for i in range(num_views):
             view = model.data_preprocessor({k: v[i] for k, v in data.items()}, False)
-            with torch.no_grad():
-                outputs = model.predict_outputs(view['inputs'], view['data_samples'])
+            outputs = view_outputs(view['inputs'], view['data_samples'])
             views.append((outputs, [s.metainfo for s in view['data_samples']],
                           tuple(view['inputs'].shape[-2:])))
             if i == 0:

@@ -152,3 +152,98 @@ def test_cityscapes_gtfine_layout_converts_and_loads(tmp_path):
         test_mode=True, pipeline=[]))
     assert len(dataset) == 2 and len(dataset.metainfo['classes']) == 19
     assert osp.isfile(dataset[0]['img_path'])
+
+
+def _ade_scene():
+    """SceneParsing labels (1-based): wall 1, floor 4, bed 8, chair 20; the
+    instance PNG (RGB): R = instance class (bed 1, chair 8), G = instance."""
+    sem = np.full((30, 40), 1, np.uint8)       # wall
+    sem[20:] = 4                               # floor
+    sem[5:15, 5:15] = 8                        # bed
+    sem[22:28, 20:26] = 20                     # a chair ...
+    sem[22:28, 30:36] = 20                     # ... and one pixel blob without an instance
+    sem[0, :2] = 0                             # VOID
+    ins = np.zeros((30, 40, 3), np.uint8)
+    ins[5:15, 5:15] = (1, 1, 0)                # bed instance 1
+    ins[21:28, 20:26] = (8, 2, 0)              # chair instance 2, one row over the floor
+    return sem, ins
+
+
+def test_ade20k_image_by_hand():
+    from mmpanoptic.datasets.panoptic_converters import (
+        ADE20K_INSTANCE_TO_SCENEPARSE,
+        ade20k_panoptic_image,
+    )
+    mapping = {k + 1: v for k, v in enumerate(ADE20K_INSTANCE_TO_SCENEPARSE)}
+    assert mapping[1] == 8 and mapping[8] == 20 and len(set(mapping.values())) == 100
+    sem, ins = _ade_scene()
+    ids, segs, void = ade20k_panoptic_image(sem, ins, mapping)
+    by_cat = {s['category_id']: s for s in segs}
+    # category id = SceneParsing label - 1; things first, then stuff.
+    assert [s['category_id'] for s in segs] == [7, 19, 0, 3]
+    assert by_cat[7]['area'] == 100 and by_cat[7]['bbox'] == [5, 5, 10, 10]
+    assert by_cat[19]['area'] == 42 and by_cat[19]['bbox'] == [20, 21, 6, 7]
+    # the chair's row over the floor is the chair's; the floor counts what is left
+    assert by_cat[3]['area'] == 10 * 40 - 42 - 36
+    assert by_cat[0]['area'] == 20 * 40 - 100 - 2  # wall less the bed and VOID
+    assert void == 36                      # the chair blob without an instance
+    assert (ids[22:28, 30:36] == 0).all() and (ids[0, :2] == 0).all()
+    for s in segs:
+        assert (ids == s['id']).sum() == s['area']
+    bad = ins.copy()
+    bad[5, 5] = (3, 1, 0)                  # instance 1 with two instance classes
+    with pytest.raises(ConversionError, match='instance 1 has pixels of instance classes'):
+        ade20k_panoptic_image(sem, bad, mapping, image='ADE_val_1.png')
+
+
+def test_ade20k_release_layout_converts_validates_and_loads(tmp_path):
+    """ADEChallengeData2016 in its layout (images, annotations,
+    annotations_instance) -> the JSON + PNGs of configs/_base_/datasets/
+    ade20k_panoptic.py, clean for the validator, loaded by
+    ADE20KPanopticDataset with 100 things and 50 stuff."""
+    import subprocess
+    import sys
+
+    from ..e2e_utils import ROOT
+    root = tmp_path / 'ADEChallengeData2016'
+    sem, ins = _ade_scene()
+    for split in ('training', 'validation'):
+        for d in ('images', 'annotations', 'annotations_instance'):
+            (root / d / split).mkdir(parents=True)
+        for k in range(2):
+            stem = f'ADE_{"train" if split == "training" else "val"}_{k + 1:08d}'
+            cv2.imwrite(str(root / 'images' / split / f'{stem}.jpg'),
+                        np.zeros((30, 40, 3), np.uint8))
+            cv2.imwrite(str(root / 'annotations' / split / f'{stem}.png'), sem)
+            cv2.imwrite(str(root / 'annotations_instance' / split / f'{stem}.png'),
+                        ins[..., ::-1])
+    mapping = tmp_path / 'categoryMapping.txt'
+    mapping.write_text('Instacne100\tSceneParse150\tFullADE20K\n' + ''.join(
+        f'{k + 1}\t\t{v}\t\t{1000 + k}\n' for k, v in enumerate(
+            __import__('mmpanoptic.datasets.panoptic_converters', fromlist=['x'])
+            .ADE20K_INSTANCE_TO_SCENEPARSE)))
+    run = subprocess.run(
+        [sys.executable, osp.join(ROOT, 'tools/dataset_converters/ade20k_to_coco_panoptic.py'),
+         '--root', str(root), '--mapping', str(mapping)],
+        capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert 'val: 2 images, 8 segments, 72 thing-class pixels' in run.stdout
+    data = json.load(open(root / 'ade20k_panoptic_val.json'))
+    assert len(data['categories']) == 150
+    assert sum(c['isthing'] for c in data['categories']) == 100
+    assert data['images'][0]['id'] == 'ADE_val_00000001'
+    assert _validate(str(root / 'ade20k_panoptic_val.json'),
+                     str(root / 'ade20k_panoptic_val')) == []
+    from mmengine.config import Config
+
+    from mmpanoptic.registry import DATASETS
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/_base_/datasets/ade20k_panoptic.py'))
+    dataset_cfg = cfg.val_dataloader.dataset
+    dataset_cfg.update(data_root=str(root) + '/', pipeline=[])
+    dataset = DATASETS.build(dataset_cfg)
+    assert len(dataset) == 2
+    meta = dataset.metainfo
+    assert len(meta['thing_classes']) == 100 and len(meta['stuff_classes']) == 50
+    labels = sorted(s['label'] for s in dataset[0]['segments_info'])
+    names = [meta['classes'][k] for k in labels]
+    assert sorted(names) == ['bed', 'chair', 'floor', 'wall']

@@ -1,5 +1,7 @@
-"""Bring your own data: semantic map + instance masks -> COCO panoptic, and
-COCO panoptic -> semantic label maps (for mmseg).
+"""Bring your own data: semantic map + instance masks -> COCO panoptic,
+COCO panoptic -> semantic label maps (for mmseg), and the public datasets'
+own annotations -> COCO panoptic (Cityscapes gtFine, ADE20K SceneParsing +
+instances, Mapillary Vistas instance PNGs).
 
 :func:`semantic_instances_to_panoptic` builds one image's COCO-panoptic id map
 and ``segments_info`` from a semantic label map and its instances, and
@@ -19,6 +21,8 @@ import cv2
 import numpy as np
 
 from mmpanoptic.structures import id2rgb, mask_bbox
+
+from .validation import segment_pixels
 
 
 class ConversionError(ValueError):
@@ -463,3 +467,180 @@ def ade20k_to_coco_panoptic(root: str, split: str, out_json: str, out_png_dir: s
         json.dump(dict(images=images, annotations=annotations,
                        categories=ade20k_categories(mapping)), f)
     return report
+
+
+def read_mapillary_config(path: str) -> List[Dict]:
+    """Mapillary Vistas ``config_v1.2.json`` / ``config_v2.0.json``: the
+    ``labels`` list (``name``, ``readable``, ``color``, ``instances``,
+    ``evaluate``); a label's index is its value in the label / instance PNGs."""
+    try:
+        with open(path) as f:
+            labels = json.load(f)['labels']
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise ConversionError(f'{path}: not a Mapillary Vistas config (a "labels" list): '
+                              f'{e}') from None
+    for k, label in enumerate(labels):
+        missing = [key for key in ('name', 'instances', 'evaluate') if key not in label]
+        if missing:
+            raise ConversionError(f'{path}: label {k} lacks {missing}')
+    return labels
+
+
+def mapillary_categories(labels: Sequence[Dict], keep_unevaluated: bool = False) -> List[Dict]:
+    """COCO panoptic categories of a Mapillary config: ``id`` = label index
+    + 1 (the release's panoptic JSON numbering), ``isthing`` = the label has
+    instances; labels with ``evaluate: false`` (e.g. "unlabeled") are VOID
+    unless ``keep_unevaluated``."""
+    return [dict(id=k + 1, name=label.get('readable', label['name']),
+                 supercategory=label['name'].rsplit('--', 1)[0],
+                 isthing=int(bool(label['instances'])), color=list(label.get('color', [0] * 3)))
+            for k, label in enumerate(labels) if keep_unevaluated or label['evaluate']]
+
+
+def mapillary_panoptic_image(instance_png: np.ndarray, labels: Sequence[Dict], *,
+                             keep_unevaluated: bool = False, image: str = 'image'):
+    """One Mapillary ``instances`` PNG (16 bit: label index * 256 + instance
+    number) to COCO panoptic: every (label, instance) value of a label with
+    instances is a thing segment, every other label one stuff segment;
+    unevaluated labels are VOID (unless ``keep_unevaluated``).
+
+    Returns ``(ids (H, W) int64, segments_info)``; category id = label + 1.
+    """
+    if instance_png.ndim != 2:
+        raise ConversionError(f'{image}: the instance PNG must be one 16-bit channel '
+                              f'(label * 256 + instance), got shape {instance_png.shape}')
+    values, inverse = np.unique(instance_png, return_inverse=True)
+    inverse = inverse.reshape(instance_png.shape)
+    seg_of_value = np.zeros(len(values), np.int64)
+    segments: List[Dict] = []
+    stuff_seg: Dict[int, int] = {}
+    for k, value in enumerate(values.tolist()):
+        label = value // 256
+        if label >= len(labels):
+            raise ConversionError(f'{image}: pixel value {value} is label {label}; the config '
+                                  f'has {len(labels)} labels')
+        info = labels[label]
+        if not (info['evaluate'] or keep_unevaluated):
+            continue
+        if not info['instances'] and label in stuff_seg:
+            seg_of_value[k] = stuff_seg[label]
+            continue
+        sid = len(segments) + 1
+        seg_of_value[k] = sid
+        if not info['instances']:
+            stuff_seg[label] = sid
+        segments.append(dict(id=sid, category_id=label + 1, iscrowd=0))
+    ids = seg_of_value[inverse]
+    pixels = segment_pixels(ids)
+    for seg in segments:
+        seg['area'], seg['bbox'] = pixels[seg['id']]
+    return ids, segments
+
+
+def mapillary_to_coco_panoptic(root: str, split: str, version: str, out_json: str,
+                               out_png_dir: str, *, keep_unevaluated: bool = False,
+                               progress: bool = True) -> Dict:
+    """Mapillary Vistas ``instances`` PNGs -> COCO panoptic.
+
+    Layouts: the research edition (``<split>/<version>/instances/*.png``,
+    ``config_<version>.json`` at ``root``) or the standalone v1.x release
+    (``<split>/instances/*.png``, ``config.json``); images in
+    ``<split>/images/*.jpg``.  Image ids are the file stems (the release's
+    own ids).  Returns a report (images, segments, categories)."""
+    inst_dir = osp.join(root, split, version, 'instances')
+    if not osp.isdir(inst_dir):
+        inst_dir = osp.join(root, split, 'instances')
+    config = next((p for p in (osp.join(root, f'config_{version}.json'),
+                               osp.join(root, 'config.json')) if osp.isfile(p)), None)
+    if config is None:
+        raise ConversionError(f'{root}: no config_{version}.json nor config.json (the label '
+                              'list of the release)')
+    files = sorted(glob.glob(osp.join(inst_dir, '*.png')))
+    if not files:
+        raise ConversionError(f'{osp.join(root, split, version, "instances")}: no .png '
+                              'instance annotations (nor in <split>/instances)')
+    labels = read_mapillary_config(config)
+    os.makedirs(out_png_dir, exist_ok=True)
+    images, annotations = [], []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(files), unit='image')
+    n_segments = 0
+    for path in files:
+        stem = osp.splitext(osp.basename(path))[0]
+        png = cv2.imread(path, cv2.IMREAD_UNCHANGED)
+        if png is None:
+            raise ConversionError(f'{path}: cannot read the instance PNG')
+        ids, segments = mapillary_panoptic_image(png.astype(np.int64), labels,
+                                                 keep_unevaluated=keep_unevaluated, image=path)
+        cv2.imwrite(osp.join(out_png_dir, stem + '.png'), id2rgb(ids)[..., ::-1])
+        images.append(dict(id=stem, file_name=stem + '.jpg', height=int(ids.shape[0]),
+                           width=int(ids.shape[1])))
+        annotations.append(dict(image_id=stem, file_name=stem + '.png', segments_info=segments))
+        n_segments += len(segments)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
+    categories = mapillary_categories(labels, keep_unevaluated)
+    os.makedirs(osp.dirname(osp.abspath(out_json)), exist_ok=True)
+    with open(out_json, 'w') as f:
+        json.dump(dict(images=images, annotations=annotations, categories=categories), f)
+    return dict(images=len(images), segments=n_segments, categories=len(categories),
+                things=sum(c['isthing'] for c in categories))
+
+
+def compare_panoptic(ours_json: str, ours_dir: str, ref_json: str, ref_dir: str,
+                     limit: Optional[int] = None) -> List[str]:
+    """Differences between two COCO panoptic sets of the same images (our
+    conversion vs a released panoptic set): per image, segments matched by
+    their pixels must have the same category, area and crowd flag; each
+    difference is one line naming the image and the segments."""
+    from mmpanoptic.structures import rgb2id
+
+    def load(path):
+        with open(path) as f:
+            data = json.load(f)
+        return data, {a['image_id']: a for a in data['annotations']}
+
+    ours, ours_anns = load(ours_json)
+    ref, ref_anns = load(ref_json)
+    diffs = []
+    cat_ours = {c['id']: (c['name'], int(c['isthing'])) for c in ours['categories']}
+    cat_ref = {c['id']: (c['name'], int(c.get('isthing', 0))) for c in ref['categories']}
+    for cid in sorted(set(cat_ours) | set(cat_ref)):
+        if cat_ours.get(cid, (None, None))[1] != cat_ref.get(cid, (None, None))[1]:
+            diffs.append(f'category {cid}: ours {cat_ours.get(cid)}, reference {cat_ref.get(cid)}')
+    for image_id in sorted(set(ours_anns) | set(ref_anns), key=str)[:limit]:
+        a, b = ours_anns.get(image_id), ref_anns.get(image_id)
+        if a is None or b is None:
+            diffs.append(f'image {image_id}: only in {"the reference" if a is None else "ours"}')
+            continue
+        pa = rgb2id(cv2.imread(osp.join(ours_dir, a['file_name']))[..., ::-1])
+        pb = rgb2id(cv2.imread(osp.join(ref_dir, b['file_name']))[..., ::-1])
+        if pa.shape != pb.shape:
+            diffs.append(f'image {image_id}: ours {pa.shape}, reference {pb.shape}')
+            continue
+        sa = {s['id']: s for s in a['segments_info']}
+        sb = {s['id']: s for s in b['segments_info']}
+        key = pa.astype(np.int64) * (1 << 24) + pb
+        pairs, counts = np.unique(key, return_counts=True)
+        for pair, n in zip(pairs.tolist(), counts.tolist()):
+            ia, ib = pair >> 24, pair & 0xFFFFFF
+            x, y = sa.get(ia), sb.get(ib)
+            if x is None and y is None:
+                continue
+            if x is None or y is None:
+                which = 'ours' if y is None else 'the reference'
+                seg = x or y
+                diffs.append(f'image {image_id}: {n} pixels of segment {seg["id"]} (category '
+                             f'{seg["category_id"]}) are VOID except in {which}')
+                continue
+            if x['category_id'] != y['category_id'] or x['area'] != n or y['area'] != n \
+                    or int(x.get('iscrowd', 0)) != int(y.get('iscrowd', 0)):
+                diffs.append(f'image {image_id}: segment {ia} (category {x["category_id"]}, '
+                             f'area {x["area"]}, crowd {x.get("iscrowd", 0)}) vs reference '
+                             f'segment {ib} (category {y["category_id"]}, area {y["area"]}, '
+                             f'crowd {y.get("iscrowd", 0)}) share {n} pixels')
+    return diffs

@@ -154,6 +154,22 @@ def test_cityscapes_gtfine_layout_converts_and_loads(tmp_path):
     assert osp.isfile(dataset[0]['img_path'])
 
 
+def _run_tool(name, *args, capsys):
+    """A converter CLI in this process: ``(exit code, stdout, stderr + exit message)``."""
+    import runpy
+
+    from ..e2e_utils import ROOT
+    main = runpy.run_path(osp.join(ROOT, 'tools', 'dataset_converters', name))['main']
+    try:
+        main(list(args))
+        code, message = 0, ''
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        message = '' if isinstance(e.code, int) or e.code is None else str(e.code)
+    out, err = capsys.readouterr()
+    return code, out, err + message
+
+
 def _ade_scene():
     """SceneParsing labels (1-based): wall 1, floor 4, bed 8, chair 20; the
     instance PNG (RGB): R = instance class (bed 1, chair 8), G = instance."""
@@ -196,14 +212,11 @@ def test_ade20k_image_by_hand():
         ade20k_panoptic_image(sem, bad, mapping, image='ADE_val_1.png')
 
 
-def test_ade20k_release_layout_converts_validates_and_loads(tmp_path):
+def test_ade20k_release_layout_converts_validates_and_loads(tmp_path, capsys):
     """ADEChallengeData2016 in its layout (images, annotations,
     annotations_instance) -> the JSON + PNGs of configs/_base_/datasets/
     ade20k_panoptic.py, clean for the validator, loaded by
     ADE20KPanopticDataset with 100 things and 50 stuff."""
-    import subprocess
-    import sys
-
     from ..e2e_utils import ROOT
     root = tmp_path / 'ADEChallengeData2016'
     sem, ins = _ade_scene()
@@ -222,12 +235,10 @@ def test_ade20k_release_layout_converts_validates_and_loads(tmp_path):
         f'{k + 1}\t\t{v}\t\t{1000 + k}\n' for k, v in enumerate(
             __import__('mmpanoptic.datasets.panoptic_converters', fromlist=['x'])
             .ADE20K_INSTANCE_TO_SCENEPARSE)))
-    run = subprocess.run(
-        [sys.executable, osp.join(ROOT, 'tools/dataset_converters/ade20k_to_coco_panoptic.py'),
-         '--root', str(root), '--mapping', str(mapping)],
-        capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr
-    assert 'val: 2 images, 8 segments, 72 thing-class pixels' in run.stdout
+    code, out, _ = _run_tool('ade20k_to_coco_panoptic.py', '--root', str(root),
+                             '--mapping', str(mapping), capsys=capsys)
+    assert code == 0
+    assert 'val: 2 images, 8 segments, 72 thing-class pixels' in out
     data = json.load(open(root / 'ade20k_panoptic_val.json'))
     assert len(data['categories']) == 150
     assert sum(c['isthing'] for c in data['categories']) == 100
@@ -247,3 +258,99 @@ def test_ade20k_release_layout_converts_validates_and_loads(tmp_path):
     labels = sorted(s['label'] for s in dataset[0]['segments_info'])
     names = [meta['classes'][k] for k in labels]
     assert sorted(names) == ['bed', 'chair', 'floor', 'wall']
+
+
+MAPILLARY_LABELS = [
+    dict(name='construction--flat--road', readable='Road', instances=False, evaluate=True,
+         color=[128, 64, 128]),
+    dict(name='human--person--individual', readable='Person', instances=True, evaluate=True,
+         color=[220, 20, 60]),
+    dict(name='nature--sky', readable='Sky', instances=False, evaluate=True,
+         color=[70, 130, 180]),
+    dict(name='void--unlabeled', readable='Unlabeled', instances=False, evaluate=False,
+         color=[0, 0, 0]),
+]
+
+
+def _mapillary_png():
+    png = np.full((24, 32), 0 * 256, np.uint16)      # road
+    png[:6] = 2 * 256                                # sky
+    png[8:16, 2:8] = 1 * 256 + 1                     # person #1
+    png[8:16, 10:16] = 1 * 256 + 2                   # person #2
+    png[20:, 28:] = 3 * 256                          # unlabeled -> VOID
+    return png
+
+
+def test_mapillary_instance_png_by_hand():
+    from mmpanoptic.datasets.panoptic_converters import (
+        mapillary_categories,
+        mapillary_panoptic_image,
+    )
+    ids, segs = mapillary_panoptic_image(_mapillary_png().astype(np.int64), MAPILLARY_LABELS)
+    assert [(s['category_id'], s['area']) for s in segs] == [
+        (1, 24 * 32 - 6 * 32 - 2 * 48 - 16), (2, 48), (2, 48), (3, 6 * 32)]
+    assert segs[1]['bbox'] == [2, 8, 6, 8]
+    assert (ids[20:, 28:] == 0).all()
+    cats = mapillary_categories(MAPILLARY_LABELS)
+    assert [(c['id'], c['name'], c['isthing']) for c in cats] == [
+        (1, 'Road', 0), (2, 'Person', 1), (3, 'Sky', 0)]
+    _, segs = mapillary_panoptic_image(_mapillary_png().astype(np.int64), MAPILLARY_LABELS,
+                                       keep_unevaluated=True)
+    assert segs[-1]['category_id'] == 4 and segs[-1]['area'] == 16
+    with pytest.raises(ConversionError, match='pixel value 1280 is label 5'):
+        mapillary_panoptic_image(np.full((2, 2), 5 * 256), MAPILLARY_LABELS, image='x.png')
+
+
+def test_mapillary_release_layout_converts_validates_compares_and_loads(tmp_path, capsys):
+    """Research-edition layout (v2.0): the conversion lands where the v2.0
+    config reads it, is clean for the validator and loads; against a
+    "released" panoptic set with one planted difference, --compare names it."""
+    import shutil
+
+    from ..e2e_utils import ROOT
+    root = tmp_path / 'mapillary'
+    root.mkdir()
+    (root / 'config_v2.0.json').write_text(json.dumps(dict(labels=MAPILLARY_LABELS)))
+    for split in ('training', 'validation'):
+        (root / split / 'v2.0' / 'instances').mkdir(parents=True)
+        (root / split / 'images').mkdir(parents=True)
+        for stem in ('img_a', 'img_b'):
+            cv2.imwrite(str(root / split / 'v2.0' / 'instances' / f'{stem}.png'),
+                        _mapillary_png())
+            cv2.imwrite(str(root / split / 'images' / f'{stem}.jpg'),
+                        np.zeros((24, 32, 3), np.uint8))
+    def run(*args):
+        return _run_tool('mapillary_to_coco_panoptic.py', '--root', str(root), *args,
+                         capsys=capsys)
+
+    code, out, _ = run()
+    assert code == 0, out
+    assert 'validation: 2 images, 8 segments, 3 categories (1 things)' in out
+    released = root / 'validation' / 'v2.0' / 'panoptic'
+    assert _validate(str(released / 'panoptic_2020.json'), str(released)) == []
+    from mmengine.config import Config
+
+    from mmpanoptic.registry import DATASETS
+    cfg = Config.fromfile(osp.join(
+        ROOT, 'configs/mask2former/mask2former_r50_300k_mapillary-v2-panoptic.py'))
+    dataset_cfg = cfg.val_dataloader.dataset
+    dataset_cfg.update(data_root=str(root) + '/', pipeline=[])
+    dataset = DATASETS.build(dataset_cfg)
+    assert len(dataset) == 2 and list(dataset.metainfo['thing_classes']) == ['Person']
+    # The release's own files exist now: a rerun must not overwrite them ...
+    code, _, err = run()
+    assert code != 0 and '--out-dir' in err
+    # ... and --compare finds a planted difference (a person relabelled sky).
+    ref = json.load(open(released / 'panoptic_2020.json'))
+    ref['annotations'][0]['segments_info'][1]['category_id'] = 3
+    (released / 'panoptic_2020.json').write_text(json.dumps(ref))
+    code, out, _ = run('--out-dir', str(tmp_path / 'ours'), '--split', 'validation',
+                       '--compare')
+    assert code == 1
+    assert 'validation: 1 differences' in out
+    assert 'image img_a: segment 2 (category 2, area 48, crowd 0) vs reference segment 2 ' \
+        '(category 3' in out
+    shutil.copy(str(tmp_path / 'ours' / 'validation' / 'panoptic' / 'panoptic_2020.json'),
+                str(released / 'panoptic_2020.json'))
+    assert run('--out-dir', str(tmp_path / 'ours'), '--split', 'validation',
+               '--compare')[0] == 0

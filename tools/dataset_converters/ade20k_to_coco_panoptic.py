@@ -19,8 +19,11 @@ import argparse
 import os.path as osp
 import sys
 
-from mmpanoptic.datasets.panoptic_converters import (ConversionError, ade20k_to_coco_panoptic,
-                                                     read_ade20k_category_mapping)
+from mmpanoptic.datasets.panoptic_converters import (
+    ConversionError,
+    ade20k_to_coco_panoptic,
+    read_ade20k_category_mapping,
+)
 
 
 def main(argv=None):

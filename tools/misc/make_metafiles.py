@@ -58,7 +58,8 @@ CONVERTERS = {
 def dataset_of(name: str) -> str:
     for key, value in (('coco-panoptic', 'COCO panoptic'), ('ade20k', 'ADE20K panoptic'),
                        ('cityscapes-vps', 'Cityscapes-VPS'), ('cityscapes', 'Cityscapes'),
-                       ('mapillary', 'Mapillary Vistas'), ('toy-video', 'bundled toy videos'),
+                       ('mapillary', 'Mapillary Vistas'), ('vipseg', 'VIPSeg'),
+                       ('kitti-step', 'KITTI-STEP'), ('toy-video', 'bundled toy videos'),
                        ('toy-open-vocab', 'bundled toy data (open vocabulary)'),
                        ('toy', 'bundled toy data')):
         if key in name:

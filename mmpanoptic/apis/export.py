@@ -7,23 +7,216 @@ begins (mask classification: ``cls_logits`` (1, Q, C + 1) and
 ``mask_logits`` (1, Q, h, w)).  :func:`fuse_onnx_outputs` feeds the ONNX
 Runtime outputs to the model's own fusion.
 
-What exports: MaskFormer / Mask2Former / K-Net / FC-CLIP's networks; on CPU
-mmcv's ``MultiScaleDeformableAttention`` runs its PyTorch formula
-(``grid_sample``), which is standard ONNX, so no custom op is needed.  What
-does not: Panoptic FPN and UPSNet (their RoI stage needs mmcv's NMS and
-RoIAlign, custom ops that plain ONNX Runtime lacks; mmdeploy ships them),
-and Panoptic-DeepLab's grouping (data-dependent; its network outputs would
-export, the fusion runs in Python as here).
+What exports:
+
+- MaskFormer / Mask2Former / K-Net / FC-CLIP's networks; on CPU mmcv's
+  ``MultiScaleDeformableAttention`` runs its PyTorch formula (``grid_sample``),
+  which is standard ONNX, so no custom op is needed.
+- Panoptic FPN and UPSNet, whole: backbone, RPN (proposal decoding, NMS),
+  RoI box head (class-wise NMS), RoI mask head and semantic head, with the
+  standard ONNX ``NonMaxSuppression``, ``RoiAlign`` (``half_pixel`` is
+  mmcv's ``aligned=True``) and ``DeformConv`` for UPSNet's DCNv2 semantic
+  head (opset 19; ONNX Runtime >= 1.20 runs it).  The graph returns the
+  detections (boxes in input pixels, scores, labels), each one's mask logits
+  (N, 28, 28) and the semantic logits; :func:`fuse_onnx_outputs` pastes the
+  masks (mmdet's mask head) and runs the model's fusion.  Three things stand
+  in the way with mmdet 3.3 / mmcv 2.1 and are handled during the export
+  only (:func:`two_stage_export_patches`; likewise mmcv's modulated
+  deformable convolution, whose own symbolic is an mmcv custom op, is
+  written as ``DeformConv``): mmcv's ``NMSop`` has no ONNX
+  symbolic (the tracer would freeze the indices kept for the dummy input
+  into the graph), mmcv's ``RoIAlign`` symbolic writes ``Squeeze`` with an
+  ``axes`` attribute (invalid from opset 13, which mmdet's RoI split
+  needs), and mmdet 3's export branches (``torch.onnx.is_in_onnx_export()``)
+  import ``mmdet.core``, removed in mmdet 3 (mmdeploy replaces them), so
+  mmdet's ordinary code paths are traced instead, with mmdet's multi-level
+  RoI feature extraction written without data-dependent branches (else the
+  FPN levels the dummy input's RoIs did not use would be missing from the
+  graph).  The input size is fixed;
+  an image in which no box passes the score threshold is covered by a
+  zero-score dummy detection that the fusion drops.
+
+What does not: Panoptic-DeepLab's grouping (data-dependent; its network
+outputs would export, the fusion runs in Python as here).
 """
+import contextlib
+import warnings
 from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from mmdet.structures import DetDataSample
+from mmengine.structures import InstanceData
 from torch import nn
 
 OUTPUT_NAMES = {'MaskClassificationFusion': ('cls_logits', 'mask_logits'),
                 'KNetFusion': ('cls_logits', 'mask_logits')}
+TWO_STAGE_OUTPUTS = ('boxes', 'scores', 'labels', 'mask_logits', 'sem_logits')
+TWO_STAGE_FUSIONS = ('HeuristicFusion', 'UPSNetFusion')
+TWO_STAGE_OPSET = 19  # DeformConv (UPSNet's DCNv2 semantic head); RoiAlign half_pixel: 16
+
+
+def _roi_align_symbolic(g, input, rois, output_size, spatial_scale, sampling_ratio,
+                        pool_mode, aligned):
+    """mmcv's RoIAlign as ONNX ``RoiAlign`` (opset 16); rois are
+    (batch index, x1, y1, x2, y2) rows."""
+    batch = g.op('Gather', rois, g.op('Constant', value_t=torch.tensor(0)), axis_i=1)
+    batch = g.op('Cast', batch, to_i=7)  # int64
+    boxes = g.op('Gather', rois, g.op('Constant', value_t=torch.tensor([1, 2, 3, 4])),
+                 axis_i=1)
+    return g.op('RoiAlign', input, boxes, batch, output_height_i=output_size[0],
+                output_width_i=output_size[1], spatial_scale_f=spatial_scale,
+                sampling_ratio_i=max(0, sampling_ratio), mode_s=pool_mode,
+                coordinate_transformation_mode_s='half_pixel' if aligned
+                else 'output_half_pixel')
+
+
+def _nms_symbolic(g, bboxes, scores, iou_threshold, offset, score_threshold, max_num):
+    """mmcv's ``nms`` (indices kept, highest score first) as ONNX
+    ``NonMaxSuppression`` on one batch and one class."""
+    if offset:
+        raise NotImplementedError('ONNX NonMaxSuppression has no +1 box offset (offset=1)')
+    zero = g.op('Constant', value_t=torch.tensor([0]))
+    args = [g.op('Unsqueeze', bboxes, zero),
+            g.op('Unsqueeze', g.op('Unsqueeze', scores, zero), zero),
+            g.op('Constant', value_t=torch.tensor([max_num if max_num > 0 else 2 ** 31 - 1])),
+            g.op('Constant', value_t=torch.tensor([float(iou_threshold)]))]
+    if score_threshold > 0:
+        args.append(g.op('Constant', value_t=torch.tensor([float(score_threshold)])))
+    selected = g.op('NonMaxSuppression', *args)  # (K, 3): batch, class, box
+    return g.op('Gather', selected, g.op('Constant', value_t=torch.tensor(2)), axis_i=1)
+
+
+def _modulated_deform_conv_symbolic(g, input, offset, mask, weight, bias, stride, padding,
+                                    dilation, groups, deform_groups):
+    """mmcv's ``ModulatedDeformConv2d`` (DCNv2) as ONNX ``DeformConv``
+    (opset 19; offsets as (dy, dx) per kernel point, mask per kernel point,
+    as mmcv lays them out) instead of mmcv's custom op."""
+    from torch.nn.modules.utils import _pair
+    from torch.onnx import symbolic_helper
+    if bias is None or symbolic_helper._is_none(bias):
+        out_channels = symbolic_helper._get_tensor_sizes(weight)[0]
+        bias = g.op('Constant', value_t=torch.zeros(out_channels))
+    ph, pw = _pair(padding)
+    return g.op('DeformConv', input, weight, offset, bias, mask, strides_i=list(_pair(stride)),
+                pads_i=[ph, pw, ph, pw], dilations_i=list(_pair(dilation)), group_i=groups,
+                offset_group_i=deform_groups)
+
+
+def _roi_features_all_levels(self, feats, rois, roi_scale_factor=None):
+    """mmdet's ``SingleRoIExtractor.forward`` without its data-dependent
+    branches: every level's RoIAlign runs on all RoIs and keeps those mapped
+    to that level (a product with the level mask), so the traced graph holds
+    every level whichever levels the dummy input's RoIs happened to use.
+    Same values: each RoI gets exactly its own level's features."""
+    if len(feats) == 1:
+        return self.roi_layers[0](feats[0], rois)
+    levels = self.map_roi_levels(rois, len(feats))
+    if roi_scale_factor is not None:
+        rois = self.roi_rescale(rois, roi_scale_factor)
+    out = 0
+    for i in range(len(feats)):
+        weight = (levels == i).to(feats[i].dtype)[:, None, None, None]
+        out = out + self.roi_layers[i](feats[i], rois) * weight
+    return out
+
+
+@contextlib.contextmanager
+def two_stage_export_patches():
+    """For the duration of one export: ONNX symbolics for mmcv's NMS and
+    RoIAlign, mmdet's ordinary (non-export) code paths and a branch-free
+    multi-level RoI extractor (see the module docstring); everything is
+    restored afterwards."""
+    from mmcv.ops.modulated_deform_conv import ModulatedDeformConv2dFunction
+    from mmcv.ops.nms import NMSop
+    from mmcv.ops.roi_align import RoIAlignFunction
+    from mmdet.models.roi_heads.roi_extractors import SingleRoIExtractor
+    saved = [(NMSop, 'symbolic', staticmethod(_nms_symbolic)),
+             (ModulatedDeformConv2dFunction, 'symbolic',
+              staticmethod(_modulated_deform_conv_symbolic)),
+             (RoIAlignFunction, 'symbolic', staticmethod(_roi_align_symbolic)),
+             (SingleRoIExtractor, 'forward', _roi_features_all_levels),
+             (torch.onnx, 'is_in_onnx_export', lambda: False)]
+    saved = [(owner, name, owner.__dict__.get(name), new) for owner, name, new in saved]
+    for owner, name, _, new in saved:
+        setattr(owner, name, new)
+    try:
+        yield
+    finally:
+        for owner, name, old, _ in saved:
+            if old is None:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, old)
+
+
+class TwoStageExportWrapper(nn.Module):
+    """Panoptic FPN / UPSNet: ``inputs (1, 3, H, W)`` -> ``boxes`` (N, 4) in
+    input pixels, ``scores`` (N,), ``labels`` (N,), ``mask_logits`` (N, M, M)
+    of each box's class, ``sem_logits`` (1, C, h, w) at the semantic head's
+    stride; the same calls as the model's ``predict_outputs``.  A zero-score
+    box is appended so that the graph never meets an empty set."""
+
+    output_names = TWO_STAGE_OUTPUTS
+
+    def __init__(self, model: nn.Module, input_shape: Tuple[int, int]) -> None:
+        super().__init__()
+        self.model = model
+        self.upsnet = type(model.fusion).__name__ == 'UPSNetFusion'
+        h, w = input_shape
+        self.meta = dict(img_shape=(h, w), batch_input_shape=(h, w), pad_shape=(h, w),
+                         ori_shape=(h, w), scale_factor=(1.0, 1.0))
+
+    def forward(self, inputs: torch.Tensor):
+        from mmdet.structures.bbox import bbox2roi
+        m = self.model
+        x = m.extract_feat(inputs)
+        proposals = m.rpn_head.predict(x, [DetDataSample(metainfo=self.meta)], rescale=False)
+        det = m.roi_head.predict_bbox(x, [self.meta], proposals, m.roi_head.test_cfg,
+                                      rescale=False)[0]
+        boxes = torch.cat([det.bboxes, det.bboxes.new_zeros(1, 4)])
+        scores = torch.cat([det.scores, det.scores.new_zeros(1)])
+        labels = torch.cat([det.labels, det.labels.new_zeros(1)])
+        if self.upsnet:  # UPSNet runs its mask head on the boxes above the fusion's threshold
+            keep = scores >= m.fusion.score_thr
+            keep[-1] = True
+            boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
+        masks = m.roi_head._mask_forward(x, bbox2roi([boxes]))['mask_preds']
+        if masks.shape[1] > 1:  # each box's class (a gather: no box count traced as a constant)
+            index = labels.view(-1, 1, 1, 1).expand(-1, 1, *masks.shape[-2:])
+            masks = masks.gather(1, index)
+        masks = masks[:, 0]
+        sem = m.semantic_head(x) if self.upsnet else m.semantic_head.forward(x)['seg_preds']
+        return boxes, scores, labels, masks, sem
+
+
+def _two_stage_fusion_inputs(model: nn.Module, out: Dict[str, torch.Tensor], meta: Dict,
+                             input_shape: Tuple[int, int]) -> Dict:
+    """ONNX Runtime outputs of one image -> the fusion's inputs, as the
+    model's ``predict_outputs`` gives them."""
+    keep = out['scores'] > 0  # the dummy detection
+    boxes, scores, labels = out['boxes'][keep], out['scores'][keep], out['labels'][keep].long()
+    masks = out['mask_logits'][keep]
+    sem = F.interpolate(out['sem_logits'], size=input_shape, mode='bilinear',
+                        align_corners=False)
+    if type(model.fusion).__name__ == 'UPSNetFusion':
+        return dict(sem_logits=sem, mask_logits=[masks],
+                    detections=[InstanceData(bboxes=boxes, scores=scores, labels=labels)])
+    h, w = meta['img_shape'][:2]
+    sem = F.interpolate(sem[:, :, :h, :w], size=tuple(meta['ori_shape'][:2]), mode='bilinear',
+                        align_corners=False)
+    head, cfg = model.roi_head.mask_head, model.roi_head.test_cfg
+    found = InstanceData(bboxes=boxes, scores=scores, labels=labels)
+    if len(boxes) == 0:
+        from mmdet.models.utils import empty_instances
+        instances = empty_instances([meta], boxes.device, task_type='mask',
+                                    instance_results=[found],
+                                    mask_thr_binary=cfg.mask_thr_binary)[0]
+    else:
+        per_class = masks[:, None].expand(-1, head.num_classes, -1, -1)
+        instances = head.predict_by_feat((per_class,), [found], [meta], cfg, rescale=True)[0]
+    return dict(instances=[instances], sem_logits=[sem[0]])
 
 
 class OnnxExportWrapper(nn.Module):
@@ -35,8 +228,8 @@ class OnnxExportWrapper(nn.Module):
         fusion = type(model.fusion).__name__
         if fusion not in OUTPUT_NAMES:
             raise NotImplementedError(
-                f'{type(model).__name__} ({fusion}) does not export to plain ONNX: its RoI '
-                'stage needs mmcv\'s NMS / RoIAlign custom ops (see mmpanoptic/apis/export.py)')
+                f'{type(model).__name__} ({fusion}) does not export: its fusion reads '
+                'data-dependent intermediate results (see mmpanoptic/apis/export.py)')
         self.model = model
         self.output_names = OUTPUT_NAMES[fusion]
         h, w = input_shape
@@ -48,14 +241,29 @@ class OnnxExportWrapper(nn.Module):
         return tuple(outputs[k] for k in self.output_names)
 
 
+def export_wrapper(model: nn.Module, input_shape: Tuple[int, int]) -> nn.Module:
+    """The module that is exported for ``model`` (its outputs are what the
+    ONNX graph returns), in eval mode."""
+    if type(model.fusion).__name__ in TWO_STAGE_FUSIONS:
+        return TwoStageExportWrapper(model.eval(), input_shape).eval()
+    return OnnxExportWrapper(model.eval(), input_shape).eval()
+
+
 def export_onnx(model: nn.Module, path: str, input_shape: Tuple[int, int],
                 opset: int = 17) -> List[str]:
-    """Export; returns the output names."""
+    """Export; returns the output names.  Two-stage models need opset >= 19
+    (``DeformConv``; ``RoiAlign`` with ``half_pixel``); a lower one is raised."""
     # eval() on the wrapper too: the exporter restores the wrapper's mode
     # afterwards, recursively, and a fresh module is in training mode.
-    wrapper = OnnxExportWrapper(model.eval(), input_shape).eval()
-    dummy = torch.zeros(1, 3, *input_shape)
-    with torch.no_grad():
+    wrapper = export_wrapper(model, input_shape)
+    patches = contextlib.nullcontext()
+    if isinstance(wrapper, TwoStageExportWrapper):
+        opset = max(opset, TWO_STAGE_OPSET)
+        patches = two_stage_export_patches()
+    # A dummy input the network reacts to (zeros give no proposals to trace).
+    dummy = torch.randn(1, 3, *input_shape, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad(), patches, warnings.catch_warnings():
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
         torch.onnx.export(wrapper, (dummy, ), path, input_names=['inputs'],
                           output_names=list(wrapper.output_names), opset_version=opset,
                           dynamo=False)
@@ -64,6 +272,13 @@ def export_onnx(model: nn.Module, path: str, input_shape: Tuple[int, int],
 
 def fuse_onnx_outputs(model: nn.Module, outputs: Sequence[np.ndarray], names: Sequence[str],
                       metas: Sequence[Dict]):
-    """The model's own fusion on ONNX Runtime outputs (numpy)."""
+    """The model's own fusion on ONNX Runtime outputs (numpy) of one image
+    (two-stage models: masks pasted by mmdet's mask head first)."""
     tensors = {n: torch.from_numpy(np.asarray(o)) for n, o in zip(names, outputs)}
+    if type(model.fusion).__name__ in TWO_STAGE_FUSIONS:
+        meta = dict(metas[0])
+        shape = tuple(meta.get('batch_input_shape', meta['img_shape'])[:2])
+        with torch.no_grad():
+            inputs = _two_stage_fusion_inputs(model, tensors, meta, shape)
+        return model.fusion(inputs, [meta], rescale=True)
     return model.fusion(tensors, list(metas), rescale=True)

@@ -5,8 +5,11 @@
 
 The graph takes the normalised, padded image (1, 3, H, W) of a fixed size and
 returns what the model's fusion reads (mask classification models:
-``cls_logits``, ``mask_logits``); run ``mmpanoptic.apis.export.fuse_onnx_outputs``
-(the model's own fusion) on ONNX Runtime's outputs.  ``--verify IMAGE`` runs
+``cls_logits``, ``mask_logits``; Panoptic FPN / UPSNet: the detections'
+``boxes``, ``scores``, ``labels``, their ``mask_logits`` and the
+``sem_logits``, with standard ONNX NMS, RoiAlign and DeformConv, opset >= 19); run
+``mmpanoptic.apis.export.fuse_onnx_outputs`` (the model's own fusion) on ONNX
+Runtime's outputs.  ``--verify IMAGE`` runs
 the exported graph with ONNX Runtime and compares it with PyTorch.  See
 ``mmpanoptic/apis/export.py`` for what exports and what does not.
 """
@@ -18,7 +21,7 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import load_checkpoint
 
-from mmpanoptic.apis.export import OnnxExportWrapper, export_onnx
+from mmpanoptic.apis.export import export_onnx, export_wrapper
 from mmpanoptic.registry import MODELS
 from mmpanoptic.utils import register_all_modules
 
@@ -44,10 +47,11 @@ def main(argv=None):
     import onnxruntime as ort
     x = torch.randn(1, 3, *args.shape)
     with torch.no_grad():
-        ref = OnnxExportWrapper(model.eval(), tuple(args.shape))(x)
+        ref = export_wrapper(model, tuple(args.shape))(x)
     sess = ort.InferenceSession(args.out, providers=['CPUExecutionProvider'])
     got = sess.run(None, {'inputs': x.numpy()})
-    diffs = {n: float(np.abs(g - r.numpy()).max()) for n, g, r in zip(names, got, ref)}
+    diffs = {n: float(np.abs(g - r.numpy()).max()) if g.shape == tuple(r.shape)
+             else f'shapes {g.shape} vs {tuple(r.shape)}' for n, g, r in zip(names, got, ref)}
     print(f'wrote {args.out}: inputs (1, 3, {args.shape[0]}, {args.shape[1]}) -> {names}; '
           f'ONNX Runtime vs PyTorch max |diff| {diffs}')
 

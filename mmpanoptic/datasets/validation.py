@@ -242,6 +242,18 @@ def check_pngs(data: dict, png_dir: str, images_dir: Optional[str] = None,
         bar.close()
 
 
+def validate_files(json_path: str, png_dir: Optional[str] = None,
+                   images_dir: Optional[str] = None, progress: bool = True) -> List[Problem]:
+    """Every problem of a COCO panoptic set: the JSON, then (with
+    ``png_dir``) every PNG and, with ``images_dir``, every image."""
+    data, problems = load_json(json_path)
+    if data is not None:
+        problems += check_json(data, json_path)
+        if png_dir is not None:
+            problems += list(check_pngs(data, png_dir, images_dir, progress=progress))
+    return problems
+
+
 def summary_table(problems: List[Problem]) -> str:
     """Counts per kind of problem, as a text table."""
     counts = Counter(p.kind for p in problems)

@@ -46,11 +46,10 @@ def main(argv=None):
                   f'{report["void_thing_pixels"]} thing-class pixels without an instance '
                   f'left VOID -> {ann}')
             if not args.no_validate:
-                from mmpanoptic.datasets.validation import check_json, check_pngs, load_json
+                from mmpanoptic.datasets.validation import validate_files
                 sub = {'train': 'training', 'val': 'validation'}.get(split, split)
-                data, problems = load_json(ann)
-                problems += check_json(data, ann) + list(check_pngs(
-                    data, png_dir, osp.join(args.root, 'images', sub), progress=False))
+                problems = validate_files(ann, png_dir, osp.join(args.root, 'images', sub),
+                                          progress=False)
                 if problems:
                     for problem in problems[:20]:
                         print(f'  {problem}')

@@ -70,10 +70,9 @@ def main(argv=None):
             print(f'{split}: {report["images"]} images, {report["segments"]} segments, '
                   f'{report["categories"]} categories ({report["things"]} things) -> {out_json}')
             if not args.no_validate:
-                from mmpanoptic.datasets.validation import check_json, check_pngs, load_json
-                data, problems = load_json(out_json)
-                problems += check_json(data, out_json) + list(check_pngs(
-                    data, png_dir, osp.join(args.root, split, 'images'), progress=False))
+                from mmpanoptic.datasets.validation import validate_files
+                problems = validate_files(out_json, png_dir, osp.join(args.root, split, 'images'),
+                                          progress=False)
                 for problem in problems[:args.max_differences]:
                     print(f'  {problem}')
                 if problems:

@@ -101,13 +101,26 @@ class PanopticFPN(PanopticPredictMixin, TwoStageDetector):
         runs on them again after the views' boxes are merged), the box
         detections in the view's input pixels and the semantic logits at
         each image's original size (flips not undone yet)."""
+        x, metas, dets = self._tta_detections(batch_inputs, batch_data_samples)
+        return dict(feats=x, detections=dets,
+                    sem_logits=self.semantic_head.predict(x, metas, rescale=True))
+
+    def _tta_detections(self, batch_inputs: Tensor, batch_data_samples: SampleList):
+        """Features, metas and box detections (input pixels) of one TTA view."""
         x = self.extract_feat(batch_inputs)
         metas = [s.metainfo for s in batch_data_samples]
         proposals = self.rpn_head.predict(x, batch_data_samples, rescale=False)
-        dets = self.roi_head.predict_bbox(x, metas, proposals, self.roi_head.test_cfg,
-                                          rescale=False)
-        return dict(feats=x, detections=dets,
-                    sem_logits=self.semantic_head.predict(x, metas, rescale=True))
+        return x, metas, self.roi_head.predict_bbox(x, metas, proposals,
+                                                    self.roi_head.test_cfg, rescale=False)
+
+    def _merged_tta_detections(self, views, b: int):
+        """Image ``b``'s metas of every view, and its boxes (original image
+        pixels), scores and labels merged over the views by class-wise NMS."""
+        from ..tta import merge_detections
+        metas = [meta[b] for _, meta, _ in views]
+        cfg = self.roi_head.test_cfg
+        return (metas, *merge_detections([out['detections'][b] for out, _, _ in views], metas,
+                                         cfg.nms, cfg.max_per_img))
 
     def merge_tta_outputs(self, views, b: int):
         """Image ``b`` of every view -> the fusion's ``instances`` and
@@ -115,11 +128,9 @@ class PanopticFPN(PanopticPredictMixin, TwoStageDetector):
         (the RoI head's ``nms`` and ``max_per_img``), RoI mask probabilities
         averaged over the views and pasted by mmdet's mask head, semantic
         logits averaged (:mod:`mmpanoptic.models.tta`)."""
-        from ..tta import boxes_to_view, merge_dense_maps, merge_detections, merge_roi_masks
-        metas = [meta[b] for _, meta, _ in views]
+        from ..tta import boxes_to_view, merge_dense_maps, merge_roi_masks
+        metas, boxes, scores, labels = self._merged_tta_detections(views, b)
         ref, cfg = metas[0], self.roi_head.test_cfg
-        boxes, scores, labels = merge_detections(
-            [out['detections'][b] for out, _, _ in views], metas, cfg.nms, cfg.max_per_img)
         # mmdet's mask head pastes boxes given in the reference view's pixels.
         found = InstanceData(bboxes=boxes_to_view(boxes, ref), scores=scores, labels=labels)
         if len(boxes) == 0:

@@ -144,11 +144,7 @@ class UPSNet(PanopticFPN):
     def tta_view_outputs(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict:
         """Test-time augmentation, one view: FPN features, box detections
         (input pixels) and the semantic logits of each image's region."""
-        x = self.extract_feat(batch_inputs)
-        metas = [s.metainfo for s in batch_data_samples]
-        proposals = self.rpn_head.predict(x, batch_data_samples, rescale=False)
-        dets = self.roi_head.predict_bbox(x, metas, proposals, self.roi_head.test_cfg,
-                                          rescale=False)
+        x, metas, dets = self._tta_detections(batch_inputs, batch_data_samples)
         sem = F.interpolate(self.semantic_head(x), size=batch_inputs.shape[-2:],
                             mode='bilinear', align_corners=False)
         regions = [sem[i, :, :m['img_shape'][0], :m['img_shape'][1]]
@@ -161,11 +157,9 @@ class UPSNet(PanopticFPN):
         fusion's score threshold, RoI mask logits averaged over the views
         (UPSNet pastes logits), semantic logits averaged
         (:mod:`mmpanoptic.models.tta`)."""
-        from ..tta import boxes_to_view, merge_dense_maps, merge_detections, merge_roi_masks
-        metas = [meta[b] for _, meta, _ in views]
-        ref, cfg = metas[0], self.roi_head.test_cfg
-        boxes, scores, labels = merge_detections(
-            [out['detections'][b] for out, _, _ in views], metas, cfg.nms, cfg.max_per_img)
+        from ..tta import boxes_to_view, merge_dense_maps, merge_roi_masks
+        metas, boxes, scores, labels = self._merged_tta_detections(views, b)
+        ref = metas[0]
         keep = scores >= self.fusion.score_thr
         boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
         if len(boxes):

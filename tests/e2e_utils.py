@@ -35,3 +35,58 @@ def last_checkpoint(work_dir):
 def read_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+def tool_command(*args):
+    """The shell line a user types for ``run_tool(*args)`` (for the results file)."""
+    return 'python ' + ' '.join(str(a) for a in args)
+
+
+def record_result(name, figures, commands, notes=''):
+    """Write a slow-tier run's figures to ``docs/results/<name>.json``, where
+    ``tools/misc/make_results_tables.py`` takes README / docs numbers from."""
+    from mmpanoptic.testing.results import write_result
+    return write_result(name, figures, ' && '.join(commands), notes=notes)
+
+
+def toy_commands(config, data_cmd, data_root, tta=False, test_configs=None):
+    """The commands a user runs to reproduce a slow-tier toy training."""
+    work = 'work_dirs/' + osp.splitext(osp.basename(config))[0]
+    opts = ' '.join(data_options(data_root))
+    cmds = [data_cmd, f'python tools/train.py {config} --work-dir {work} --cfg-options {opts}']
+    for cfg in (test_configs or [config]):
+        cmds.append(f'python tools/test.py {cfg} $(cat {work}/last_checkpoint) --work-dir {work} '
+                    f'--cfg-options {opts}')
+        if tta:
+            cmds.append(cmds[-1].replace(' --work-dir', ' --tta --work-dir'))
+    return cmds
+
+
+TOY_DATA_CMD = ('python tools/dataset_converters/make_toy_panoptic.py --out data/toy '
+                '--num-train 400 --num-val 50')
+
+
+def train_test_record(name, config, data_root, work_root, tta=True, timeout=1800):
+    """The slow tier's toy run: ``tools/train.py`` to the end, ``tools/test.py``
+    (and ``--tta``) on the last checkpoint; the figures go to
+    ``docs/results/<name>.json`` before any floor is checked.  Returns
+    ``(metrics, tta_metrics or None)``."""
+    import time
+    work = osp.join(str(work_root), 'work')
+    opts = data_options(data_root)
+    start = time.time()
+    run_tool('tools/train.py', config, '--work-dir', work, '--cfg-options', *opts,
+             timeout=timeout)
+    train_s = time.time() - start
+    out = {}
+    for key, extra in (('test', ()), ('tta', ('--tta',))):
+        if key == 'tta' and not tta:
+            continue
+        result = osp.join(str(work_root), f'metrics_{key}.json')
+        run_tool('tools/test.py', config, last_checkpoint(work), '--work-dir', work, '--out',
+                 result, *extra, '--cfg-options', *opts)
+        out[key] = read_json(result)
+        print(name, key, {k: round(v, 2) for k, v in out[key].items()})
+    record_result(name, dict(out, train_seconds=round(train_s, 1)),
+                  toy_commands(config, TOY_DATA_CMD, 'data/toy', tta=tta))
+    return out['test'], out.get('tta')

@@ -87,6 +87,8 @@ fi
 if [[ ",$EXTRAS," == *",tests,"* ]]; then
     step "installing the official panopticapi (panopticapi-lite, --no-deps: its numpy<2 pin is stale)"
     "${PIP[@]}" install --progress-bar on --no-deps 'panopticapi-lite==0.2.0'
+    step "installing cityscapesscripts (the Cityscapes converter's reference; --no-deps: its viewers' dependencies are not needed)"
+    "${PIP[@]}" install --progress-bar on --no-deps 'cityscapesscripts==2.3.0'
 fi
 
 step "checking the installation"

@@ -221,7 +221,10 @@ def panoptic_to_semantic(ann_json: str, png_dir: str, out_dir: str, *,
 
 
 # The 19 evaluated Cityscapes classes (cityscapesscripts' labels.py): label id,
-# name, train id, has instances, color.  Every other label id is VOID.
+# name, train id, has instances, color.  The other label ids of that table
+# (0..33: unlabeled, ego vehicle, ..., caravan, trailer) are not evaluated and
+# VOID; a value whose label id is not in the table is an error (as in
+# cityscapesscripts, whose id2label lookup fails), unless asked to be VOID.
 CITYSCAPES_CLASSES = (
     (7, 'road', 0, False, (128, 64, 128)), (8, 'sidewalk', 1, False, (244, 35, 232)),
     (11, 'building', 2, False, (70, 70, 70)), (12, 'wall', 3, False, (102, 102, 156)),
@@ -236,12 +239,20 @@ CITYSCAPES_CLASSES = (
     (33, 'bicycle', 18, True, (119, 11, 32)))
 
 
-def cityscapes_panoptic_image(instance_ids: np.ndarray, *, use_train_id: bool = False):
+CITYSCAPES_LABEL_IDS = range(34)  # every label id of labels.py but license plate (-1)
+
+
+def cityscapes_panoptic_image(instance_ids: np.ndarray, *, use_train_id: bool = False,
+                              unknown_as_void: bool = False, image: str = 'image',
+                              report: Optional[Dict[str, int]] = None):
     """One ``*_gtFine_instanceIds.png`` to COCO panoptic, by cityscapesscripts'
     ``createPanopticImgs`` convention: a value >= 1000 is ``label_id * 1000 +
     instance``; a smaller value is a label id (a crowd region for classes with
     instances); the segment id is the value itself; classes not evaluated
-    (including caravan / trailer) are VOID.
+    (including caravan / trailer) are VOID.  A label id outside Cityscapes'
+    table raises :class:`ConversionError` naming ``image`` and the value; with
+    ``unknown_as_void`` its pixels are VOID and counted in
+    ``report['unknown_void_pixels']``.
 
     Returns ``(ids (H, W) int64, segments_info)``.
     """
@@ -252,6 +263,15 @@ def cityscapes_panoptic_image(instance_ids: np.ndarray, *, use_train_id: bool = 
         label_id, crowd = (value // 1000, 0) if value >= 1000 else (value, 1)
         info = table.get(label_id)
         if info is None:
+            if label_id not in CITYSCAPES_LABEL_IDS:
+                if not unknown_as_void:
+                    raise ConversionError(
+                        f'{image}: value {value} has label id {label_id}, which is not a '
+                        'Cityscapes label id (0..33 in cityscapesscripts\' labels.py); '
+                        'pass unknown_as_void=True (--unknown-as-void) to make it VOID')
+                if report is not None:
+                    report['unknown_void_pixels'] = report.get('unknown_void_pixels', 0) + \
+                        int((instance_ids == value).sum())
             continue
         if not info[3]:
             crowd = 0
@@ -264,11 +284,16 @@ def cityscapes_panoptic_image(instance_ids: np.ndarray, *, use_train_id: bool = 
 
 
 def cityscapes_to_coco_panoptic(gtfine_dir: str, split: str, out_json: str, out_png_dir: str,
-                                *, use_train_id: bool = False, progress: bool = True) -> int:
+                                *, use_train_id: bool = False, unknown_as_void: bool = False,
+                                report: Optional[Dict[str, int]] = None,
+                                progress: bool = True) -> int:
     """``gtFine/<split>/<city>/*_gtFine_instanceIds.png`` -> ``out_json`` and
     ``out_png_dir/<stem>_gtFine_panoptic.png`` in the layout
     :class:`CityscapesPanopticDataset` reads (image file names
-    ``<stem>_leftImg8bit.png``).  Returns the number of images."""
+    ``<stem>_leftImg8bit.png``).  Returns the number of images; ``report``
+    (a dict) receives the VOID pixel count of unknown label ids
+    (``unknown_as_void``).  Tested against cityscapesscripts'
+    ``createPanopticImgs`` segment by segment."""
     files = sorted(glob.glob(osp.join(gtfine_dir, split, '*', '*_gtFine_instanceIds.png')))
     if not files:
         raise ConversionError(f'{osp.join(gtfine_dir, split)}: no */*_gtFine_instanceIds.png '
@@ -282,7 +307,9 @@ def cityscapes_to_coco_panoptic(gtfine_dir: str, split: str, out_json: str, out_
     for path in files:
         stem = osp.basename(path)[:-len('_gtFine_instanceIds.png')]
         inst = _read_gray(path, 'instance id')
-        ids, segments = cityscapes_panoptic_image(inst, use_train_id=use_train_id)
+        ids, segments = cityscapes_panoptic_image(inst, use_train_id=use_train_id,
+                                                  unknown_as_void=unknown_as_void,
+                                                  image=path, report=report)
         png = f'{stem}_gtFine_panoptic.png'
         cv2.imwrite(osp.join(out_png_dir, png), id2rgb(ids)[..., ::-1])
         images.append(dict(id=stem, file_name=f'{stem}_leftImg8bit.png',

@@ -354,3 +354,88 @@ def test_mapillary_release_layout_converts_validates_compares_and_loads(tmp_path
                 str(released / 'panoptic_2020.json'))
     assert run('--out-dir', str(tmp_path / 'ours'), '--split', 'validation',
                '--compare')[0] == 0
+
+
+def _cityscapes_gtfine(root, seed=0):
+    """A gtFine val split in the release layout with random scenes: every
+    label id of Cityscapes' table (evaluated or not), instances of every
+    thing class, crowd regions and ids >= 1000 of non-evaluated classes."""
+    rng = np.random.default_rng(seed)
+    gt = root / 'gtFine'
+    for k, city in enumerate(('aachen', 'bochum', 'cologne')):
+        inst = rng.choice([7, 8, 11, 21, 23, 0, 1, 4, 9, 15], size=(48, 96)).astype(np.uint16)
+        inst = cv2.resize(inst, (96, 48), interpolation=cv2.INTER_NEAREST)
+        for j in range(12):
+            label = int(rng.choice([24, 25, 26, 27, 28, 29, 30, 31, 32, 33]))
+            value = label * 1000 + j if rng.random() > 0.2 else label  # some crowds
+            y, x = rng.integers(0, 40), rng.integers(0, 86)
+            inst[y:y + rng.integers(3, 9), x:x + rng.integers(3, 11)] = value
+        inst[0, :3] = 0
+        (gt / 'val' / city).mkdir(parents=True, exist_ok=True)
+        cv2.imwrite(str(gt / 'val' / city / f'{city}_00000{k}_000019_gtFine_instanceIds.png'),
+                    inst)
+    return gt
+
+
+@pytest.mark.parametrize('use_train_id', [False, True])
+def test_cityscapes_converter_equals_cityscapesscripts(tmp_path, use_train_id):
+    """Ours and the official createPanopticImgs on the same gtFine: the same
+    categories, images, segments (id, category, area, box, crowd) and pixels."""
+    from cityscapesscripts.preparation.createPanopticImgs import convert2panoptic
+
+    from mmpanoptic.datasets.panoptic_converters import cityscapes_to_coco_panoptic
+    gt = _cityscapes_gtfine(tmp_path)
+    ref_dir = tmp_path / 'ref'
+    ref_dir.mkdir()
+    convert2panoptic(str(gt), str(ref_dir), useTrainId=use_train_id, setNames=['val'])
+    suffix = '_trainId' if use_train_id else ''
+    ref = json.load(open(ref_dir / f'cityscapes_panoptic_val{suffix}.json'))
+    ours_json = str(tmp_path / 'ours.json')
+    cityscapes_to_coco_panoptic(str(gt), 'val', ours_json, str(tmp_path / 'ours'),
+                                use_train_id=use_train_id, progress=False)
+    ours = json.load(open(ours_json))
+    assert [(c['id'], c['name'], c['isthing']) for c in ours['categories']] == \
+        [(c['id'], c['name'], c['isthing']) for c in ref['categories']]
+    # One deliberate difference: createPanopticImgs names the image
+    # '<stem>_gtFine_leftImg8bit.png' (it replaces '_instanceIds.png' in the gtFine
+    # name), a file the release does not have; ours names the real leftImg8bit file.
+    for image in ref['images']:
+        assert image['file_name'].endswith('_gtFine_leftImg8bit.png')
+        image['file_name'] = image['file_name'].replace('_gtFine_leftImg8bit', '_leftImg8bit')
+    assert ours['images'] == ref['images']
+    assert len(ref['annotations']) == 3
+    keys = ('id', 'category_id', 'area', 'bbox', 'iscrowd')
+    n_segments = 0
+    for a, b in zip(ours['annotations'], ref['annotations']):
+        assert a['image_id'] == b['image_id'] and a['file_name'] == b['file_name']
+        assert [[s[k] for k in keys] for s in a['segments_info']] == \
+            [[s[k] for k in keys] for s in b['segments_info']], a['image_id']
+        n_segments += len(a['segments_info'])
+        mine = cv2.imread(str(tmp_path / 'ours' / a['file_name']))[..., ::-1]
+        theirs = cv2.imread(str(ref_dir / f'cityscapes_panoptic_val{suffix}' /
+                                b['file_name']))[..., ::-1]
+        assert (rgb2id(mine) == rgb2id(theirs)).all()
+    assert n_segments > 30
+    assert any(s['iscrowd'] for a in ours['annotations'] for s in a['segments_info'])
+
+
+def test_cityscapes_unknown_label_id_is_an_error_or_counted_void(tmp_path):
+    from mmpanoptic.datasets.panoptic_converters import (
+        cityscapes_panoptic_image,
+        cityscapes_to_coco_panoptic,
+    )
+    inst = np.full((8, 8), 7, np.int64)
+    inst[:2, :2] = 40                   # label id 40: not Cityscapes'
+    inst[4:6, 4:6] = 77001             # an "instance" of label id 77
+    with pytest.raises(ConversionError, match=r'x.png: value 40 has label id 40'):
+        cityscapes_panoptic_image(inst, image='x.png')
+    report = {}
+    ids, segs = cityscapes_panoptic_image(inst, unknown_as_void=True, report=report)
+    assert [s['id'] for s in segs] == [7] and report == {'unknown_void_pixels': 8}
+    assert (ids[:2, :2] == 0).all() and (ids[4:6, 4:6] == 0).all()
+    gt = tmp_path / 'gtFine' / 'val' / 'aachen'
+    gt.mkdir(parents=True)
+    cv2.imwrite(str(gt / 'aachen_000000_000019_gtFine_instanceIds.png'), inst.astype(np.uint16))
+    with pytest.raises(ConversionError, match='aachen_000000_000019_gtFine_instanceIds.png'):
+        cityscapes_to_coco_panoptic(str(tmp_path / 'gtFine'), 'val', str(tmp_path / 'o.json'),
+                                    str(tmp_path / 'o'), progress=False)

@@ -1,17 +1,28 @@
 """The toy video config trained to the end, tested with and without the
-tracker (pytest -m slow, ~8 min)."""
+tracker (pytest -m slow, ~15 min); figures to docs/results/toy_video.json."""
+import time
+
 import pytest
 
 from mmpanoptic.datasets import make_toy_video
 
-from ..e2e_utils import last_checkpoint, read_json, run_tool
+from ..e2e_utils import last_checkpoint, read_json, record_result, run_tool
 
 CONFIG = 'configs/video/mask2former_r18_online-tracker_toy-video.py'
 BASELINE = 'configs/video/mask2former_r18_no-tracker_toy-video.py'
+QUERY = 'configs/video/mask2former_r18_query-tracker_toy-video.py'
+# The same checkpoint tested with each tracker (docs/video.md's table).
+VARIANTS = {
+    'tracker': (CONFIG, ()),
+    'baseline': (BASELINE, ()),
+    'appearance': (CONFIG, ('model.appearance=color',
+                            'model.tracker.appearance_weight=0.5')),
+    'query_refresh1': (QUERY, ()),
+    'query_refresh3': (QUERY, ('model.tracker.refresh_interval=3',)),
+}
 
-# Measured (seed 0, 2 CPU cores, ~15 min of training on the slower VM): with
-# the tracker VPQ 68.15 (VPQ@1..4 72.34 / 67.66 / 67.78 / 64.83), STQ 55.29,
-# AQ 43.58; with a new id per segment per frame VPQ 18.88, STQ 22.15, AQ 6.99.
+# Floors and margins over a new id per segment per frame (the baseline); the
+# measured figures are in docs/results/toy_video.json.
 VPQ1_FLOOR = 60.0
 VPQ_MARGIN = 30.0
 STQ_MARGIN = 20.0
@@ -30,17 +41,26 @@ def test_video_model_tracks_better_than_new_ids_every_frame(tmp_path):
     root = str(tmp_path / 'toy_video')
     make_toy_video(root, progress=False)
     work = str(tmp_path / 'work')
+    start = time.time()
     run_tool('tools/train.py', CONFIG, '--work-dir', work, '--cfg-options', *options(root),
-             timeout=1800)
+             timeout=2400)
+    train_s = time.time() - start
     ckpt = last_checkpoint(work)
     results = {}
-    for name, config in (('tracker', CONFIG), ('baseline', BASELINE)):
+    for name, (config, extra) in VARIANTS.items():
         out = str(tmp_path / f'{name}.json')
         run_tool('tools/test.py', config, ckpt, '--work-dir', work, '--out', out,
-                 '--cfg-options', *options(root))
+                 '--cfg-options', *options(root), *extra)
         results[name] = read_json(out)
         print(name, {k: round(v, 2) for k, v in results[name].items() if 'video' in k})
     tracked, base = results['tracker'], results['baseline']
+    opts = ' '.join(options('data/toy_video'))
+    work = 'work_dirs/toy-video'
+    record_result('toy_video', dict(results, train_seconds=round(train_s, 1)), [
+        'python tools/dataset_converters/make_toy_video.py --out data/toy_video',
+        f'python tools/train.py {CONFIG} --work-dir {work} --cfg-options {opts}',
+        *(f'python tools/test.py {c} $(cat {work}/last_checkpoint) --work-dir {work} '
+          f'--cfg-options {opts} {" ".join(x)}'.rstrip() for c, x in VARIANTS.values())])
     # Same frames, same per-frame segments: only the ids differ.
     assert tracked['video/VPQ@1'] == pytest.approx(base['video/VPQ@1'])
     assert tracked['video/VPQ@1'] >= VPQ1_FLOOR

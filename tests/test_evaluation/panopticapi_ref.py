@@ -16,8 +16,9 @@ from PIL import Image
 
 from mmpanoptic.structures import id2rgb
 
-evaluation = pytest.importorskip('panopticapi.evaluation',
-                                 reason='panopticapi-lite (test extra) is not installed')
+from ..extras import require
+
+evaluation = require('panopticapi.evaluation', 'panopticapi-lite')
 
 
 def _quiet(fn, *args):

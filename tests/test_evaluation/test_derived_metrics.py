@@ -83,3 +83,29 @@ def test_model_instances_and_semantic_are_used_when_given():
     assert ap['coco/segm_mAP'] == pytest.approx(0.0)  # the model's labels are swapped
     iou = _run(SemanticIoUMetric(), [sample])
     assert iou['semantic/mIoU'] < 30  # the model's semantic map, not the panoptic one
+
+
+def test_instance_ground_truth_source_is_explicit(tmp_path):
+    """The instances JSON is used only when asked for, and a missing one is an
+    error naming it (it used to fall back to the panoptic segments silently)."""
+    import json
+    missing = str(tmp_path / 'instances_val2017.json')
+    with pytest.raises(FileNotFoundError, match='instances_val2017.json.*gt_source'):
+        InstanceFromPanopticMetric(ann_file=missing)
+    with pytest.raises(FileNotFoundError, match='does not exist'):
+        InstanceFromPanopticMetric(ann_file=missing, gt_source='instances_json')
+    with pytest.raises(ValueError, match='takes no ann_file'):
+        InstanceFromPanopticMetric(ann_file=missing, gt_source='panoptic')
+    with pytest.raises(ValueError, match='needs ann_file'):
+        InstanceFromPanopticMetric(gt_source='instances_json')
+    assert InstanceFromPanopticMetric().gt_source == 'panoptic'
+    assert InstanceFromPanopticMetric()._coco_api is None
+
+    json.dump(dict(images=[dict(id=0, width=60, height=40, file_name='0.jpg')],
+                   annotations=[dict(id=1, image_id=0, category_id=1, iscrowd=0, area=150,
+                                     bbox=[5, 15, 15, 15],
+                                     segmentation=[[5, 15, 20, 15, 20, 30, 5, 30]])],
+                   categories=[dict(id=1, name='car'), dict(id=2, name='person')]),
+              open(missing, 'w'))
+    metric = InstanceFromPanopticMetric(ann_file=missing)
+    assert metric.gt_source == 'instances_json' and metric._coco_api is not None

@@ -15,9 +15,10 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
 from ..e2e_utils import ROOT
+from ..extras import require
 
-ort = pytest.importorskip('onnxruntime', reason='onnxruntime (test extra) is not installed')
-pytest.importorskip('onnx', reason='onnx (test extra) is not installed')
+ort = require('onnxruntime', 'onnxruntime')
+require('onnx', 'onnx')
 
 TOLERANCE = 1e-4
 

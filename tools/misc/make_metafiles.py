@@ -7,9 +7,11 @@ Configs that reproduce an mmdet 3.3 config (``mmpanoptic.testing.reference.PAIRS
 take mmdet's released weights and reported results from the metafile that
 ships in the installed mmdet package (mmdet's state dicts load strictly into
 ours, tests/test_models/test_mmdet_parity.py); the bundled-data (toy) configs
-carry the PQ measured here (tests/test_e2e); detectron2 layouts name their
-converter.  Rerun after adding a config; tests/test_apis/test_model_zoo.py
-checks the files against mmdet's metafiles.
+carry the figures the slow tier measured here (docs/results/*.json, written by
+tests/test_e2e); detectron2 layouts name their converter.  Rerun after adding a
+config or a results file; tests/test_apis/test_model_zoo.py checks the files
+against mmdet's metafiles, ``tools/misc/make_results_tables.py --check``
+against the results files.
 """
 import glob
 import os.path as osp
@@ -39,15 +41,20 @@ COLLECTIONS = {
                    'Convolutional CLIP'),
     'video': ('VideoPanoptic', None, 'An image model plus a tracker'),
 }
-# Measured on the bundled data (400 train / 50 val toy images, seed 0, 2 CPU cores).
-TOY_PQ = {
-    'configs/panoptic_fpn/panoptic-fpn_r18_fpn_toy.py': 86.7,
-    'configs/mask2former/mask2former_r18_toy.py': 80.5,
-    'configs/maskformer/maskformer_r18_toy.py': 69.6,
-    'configs/knet/knet-s3_r18_fpn_toy.py': 73.72,
-    'configs/knet/knet-s3_r18_fpn_softmax_toy.py': 73.44,
-    'configs/panoptic_deeplab/panoptic-deeplab_r18_toy.py': 85.3,
-    'configs/upsnet/upsnet_r18_fpn_toy.py': 87.1,
+# Bundled-data configs -> (results file, figure path, metric name): the slow
+# tier's measurement (docs/results/<file>.json, seed 0).
+TOY_RESULTS = {
+    'configs/panoptic_fpn/panoptic-fpn_r18_fpn_toy.py': ('toy_panoptic_fpn', 'test', 'PQ'),
+    'configs/mask2former/mask2former_r18_toy.py': ('toy_mask2former', 'test', 'PQ'),
+    'configs/maskformer/maskformer_r18_toy.py': ('toy_maskformer', 'test', 'PQ'),
+    'configs/knet/knet-s3_r18_fpn_toy.py': ('toy_knet', 'test', 'PQ'),
+    'configs/panoptic_deeplab/panoptic-deeplab_r18_toy.py': ('toy_panoptic_deeplab', 'test',
+                                                             'PQ'),
+    'configs/upsnet/upsnet_r18_fpn_toy.py': ('toy_upsnet', 'test', 'PQ'),
+    'configs/open_vocab/mask2former_r18_text-minilm_toy-open-vocab.py': ('toy_open_vocab',
+                                                                         'test', 'PQ'),
+    'configs/video/mask2former_r18_online-tracker_toy-video.py': ('toy_video', 'tracker',
+                                                                  'VPQ'),
 }
 CONVERTERS = {
     'configs/panoptic_deeplab/panoptic-deeplab_r52-dsconv_os16_200k_coco-panoptic.py':
@@ -81,8 +88,20 @@ def mmdet_entries():
     return {ours: by_config.get('configs/' + theirs) for theirs, ours in PAIRS.values()}
 
 
-def main():
+def toy_metrics(rel, records):
+    """``{metric: value}`` of a bundled-data config from its results file, or None."""
+    if rel not in TOY_RESULTS or TOY_RESULTS[rel][0] not in records:
+        return None
+    name, part, metric = TOY_RESULTS[rel]
+    figures = records[name]['figures'][part]
+    key = next(k for k in figures if k.split('/')[-1] == metric)
+    return {metric: round(figures[key], 2)}
+
+
+def render_all(records):
+    """``{metafile path: text}`` for every family (nothing written)."""
     mmdet = mmdet_entries()
+    out_files = {}
     for family, (collection, url, title) in COLLECTIONS.items():
         configs = sorted(glob.glob(osp.join(ROOT, 'configs', family, '*.py')))
         if family == 'mask2former':
@@ -98,9 +117,12 @@ def main():
                 entry['Results'] = ref['Results']
                 entry['Weights'] = ref['Weights']
                 entry['Weights Source'] = f'mmdet 3.3 release of {ref["Name"]} (loads strictly)'
-            elif rel in TOY_PQ:
-                entry['Results'] = [dict(Task='Panoptic Segmentation',
-                                         Dataset='bundled toy data', Metrics=dict(PQ=TOY_PQ[rel]))]
+            elif toy_metrics(rel, records):
+                entry['Results'] = [dict(
+                    Task='Video Panoptic Segmentation' if family == 'video' else
+                    'Panoptic Segmentation', Dataset=dataset_of(name),
+                    Metrics=toy_metrics(rel, records),
+                    Measured=f'docs/results/{TOY_RESULTS[rel][0]}.json')]
             if rel in CONVERTERS:
                 entry['Converter'] = CONVERTERS[rel]
             models.append(entry)
@@ -109,10 +131,17 @@ def main():
                                  {'Title': title}}],
                 'Models': models}
         out = osp.join(ROOT, 'configs', family, 'metafile.yml')
+        out_files[out] = ('# Written by tools/misc/make_metafiles.py; rerun it after adding a '
+                          'config.\n' + yaml.safe_dump(data, sort_keys=False, width=100))
+    return out_files
+
+
+def main():
+    from mmpanoptic.testing.results import read_results
+    for out, text in render_all(read_results()).items():
         with open(out, 'w') as f:
-            f.write('# Written by tools/misc/make_metafiles.py; rerun it after adding a config.\n')
-            yaml.safe_dump(data, f, sort_keys=False, width=100)
-        print(f'{out}: {len(models)} models')
+            f.write(text)
+        print(f'{out}: {text.count("- Name:") - 1} models')
 
 
 if __name__ == '__main__':

@@ -76,8 +76,9 @@ test_dataloader = val_dataloader
 # (mmseg's IoUMetric on the label map) from one run.
 val_evaluator = [
     dict(type='PanopticQualityMetric'),
-    # the official instances JSON when it is there, else instances from the panoptic PNGs
-    dict(type='InstanceFromPanopticMetric', metric=['bbox', 'segm'],
+    # the official instances JSON (mmdet's path; an error when it is missing).  Without
+    # it: --cfg-options val_evaluator.1.gt_source=panoptic val_evaluator.1.ann_file=None
+    dict(type='InstanceFromPanopticMetric', metric=['bbox', 'segm'], gt_source='instances_json',
          ann_file=data_root + 'annotations/instances_val2017.json'),
     dict(type='SemanticIoUMetric'),
 ]

@@ -12,8 +12,9 @@ leave the scoring to mmdet / mmseg:
   ``pred_instances`` (Mask2Former / MaskFormer / K-Net with
   ``instance_on=True``, Panoptic FPN, UPSNet) or, for models without them
   (Panoptic-DeepLab), the thing segments of the panoptic prediction with
-  their ``score``.  With ``ann_file`` pointing at an existing
-  ``instances_val2017.json`` that file is used instead (mmdet's own path).
+  their ``score``.  With ``gt_source='instances_json'`` the ground truth is
+  an instances JSON (``ann_file``, e.g. ``instances_val2017.json``: mmdet's
+  own path) and a missing file is an error; the source used is logged.
 - :class:`SemanticIoUMetric`: the ground-truth label map is every pixel's
   segment class (VOID = ignored); the prediction is ``pred_sem_seg`` when the
   model gives one (``semantic_on=True``), else the class of each pixel's
@@ -84,9 +85,12 @@ class InstanceFromPanopticMetric(CocoMetric):
     boxes) on a panoptic dataset, without an instances JSON.
 
     Args:
-        ann_file: an instances JSON (e.g. ``instances_val2017.json``) to use
-            when it exists; otherwise the instances come from the panoptic
-            ground truth.
+        gt_source: where the instance ground truth comes from:
+            ``'panoptic'`` (the thing segments of the panoptic annotation;
+            the default without ``ann_file``) or ``'instances_json'``
+            (``ann_file``; the default with it).  Nothing switches silently:
+            a named file that does not exist is an error.
+        ann_file: the instances JSON for ``gt_source='instances_json'``.
         **kwargs: as for mmdet's ``CocoMetric`` (``metric``, ``classwise``, ...).
 
     Ground-truth ``area`` is the mask's pixel count (the official instances
@@ -94,13 +98,35 @@ class InstanceFromPanopticMetric(CocoMetric):
     builds the JSON itself), so AP_s / AP_m / AP_l bucket objects by mask area.
     """
     default_prefix = 'coco'
+    GT_SOURCES = ('panoptic', 'instances_json')
 
-    def __init__(self, ann_file: Optional[str] = None, metric='segm', **kwargs) -> None:
-        if ann_file is not None and not osp.isfile(ann_file):
-            print_log(f'{ann_file} not found: instances are taken from the panoptic ground '
-                      'truth', logger='current')
-            ann_file = None
+    def __init__(self, ann_file: Optional[str] = None, metric='segm',
+                 gt_source: Optional[str] = None, **kwargs) -> None:
+        if gt_source is None:
+            gt_source = 'panoptic' if ann_file is None else 'instances_json'
+        if gt_source not in self.GT_SOURCES:
+            raise ValueError(f'InstanceFromPanopticMetric: gt_source={gt_source!r}, expected '
+                             f'one of {self.GT_SOURCES}')
+        if gt_source == 'panoptic' and ann_file is not None:
+            raise ValueError(f"InstanceFromPanopticMetric: gt_source='panoptic' takes no "
+                             f'ann_file (got {ann_file}); use gt_source=\'instances_json\' to '
+                             'read it')
+        if gt_source == 'instances_json':
+            if ann_file is None:
+                raise ValueError("InstanceFromPanopticMetric: gt_source='instances_json' "
+                                 'needs ann_file (the instances JSON)')
+            if not osp.isfile(ann_file):
+                raise FileNotFoundError(
+                    f'{ann_file}: the instances JSON of InstanceFromPanopticMetric '
+                    "(gt_source='instances_json') does not exist; to take the instances "
+                    "from the panoptic ground truth instead, set gt_source='panoptic' and "
+                    'ann_file=None (e.g. --cfg-options test_evaluator.1.gt_source=panoptic '
+                    'test_evaluator.1.ann_file=None)')
+        self.gt_source = gt_source
         super().__init__(ann_file=ann_file, metric=metric, **kwargs)
+        print_log('InstanceFromPanopticMetric: instance ground truth from '
+                  + (f'{ann_file}' if gt_source == 'instances_json' else
+                     'the thing segments of the panoptic annotation'), logger='current')
 
     @property
     def dataset_meta(self):

@@ -25,6 +25,7 @@ import torch
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 from mmpanoptic.evaluation.metrics import PanopticQualityMetric, VideoPanopticMetric  # noqa: E402
+from mmpanoptic.testing.results import write_result  # noqa: E402
 
 CATS = dict(category_ids=[1, 2, 7, 9], isthing=[1, 1, 0, 0], classes=['car', 'person', 'road',
                                                                       'sky'])
@@ -87,6 +88,7 @@ def main():
     rng = np.random.default_rng(0)
     print(f'frames of {h}x{w}; peak = tracemalloc peak while processing (includes the '
           f'sample being built); held = pickled size of metric.results\n')
+    figures = dict(height=h, width=w, video=[], image=[])
     print('VideoPanopticMetric, one video of N frames')
     print(f'  {"N":>6} {"peak MB":>9} {"held MB":>9} {"s":>7}   keeping every frame would hold')
     for n in args.video_lengths:
@@ -94,7 +96,10 @@ def main():
         metric.dataset_meta = CATS
         samples = [lambda t=t: sample('v', t, *frame(rng, t, h, w)) for t in range(n)]
         peak, held, sec = measure(metric, samples)
-        print(f'  {n:6d} {peak:9.1f} {held:9.3f} {sec:7.1f}   {n * 2 * h * w * 8 / 2**20:9.0f} MB')
+        former = n * 2 * h * w * 8 / 2**20
+        print(f'  {n:6d} {peak:9.1f} {held:9.3f} {sec:7.1f}   {former:9.0f} MB')
+        figures['video'].append(dict(frames=n, peak_mb=peak, held_kb=held * 1024,
+                                     seconds=sec, every_frame_mb=former))
     print('\nPanopticQualityMetric, N images')
     print(f'  {"N":>6} {"peak MB":>9} {"held MB":>9} {"s":>7}')
     for n in args.images:
@@ -103,6 +108,10 @@ def main():
         samples = [lambda t=t: sample('v', t, *frame(rng, t, h, w)) for t in range(n)]
         peak, held, sec = measure(metric, samples)
         print(f'  {n:6d} {peak:9.1f} {held:9.3f} {sec:7.1f}')
+        figures['image'].append(dict(images=n, peak_mb=peak, held_kb=held * 1024, seconds=sec))
+    path = write_result('metric_memory', figures, ['python', 'benchmarks/metric_memory.py',
+                                                  *sys.argv[1:]])
+    print(f'\nfigures -> {path}')
 
 
 if __name__ == '__main__':

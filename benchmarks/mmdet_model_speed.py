@@ -278,11 +278,15 @@ def main(argv=None):
             print(f'{name:22s} {mode:8s} {m["time_s"]:9.3f} {o["time_s"]:9.3f} '
                   f'{row[f"{mode}_speed_ratio"]:6.2f} {m["peak_mb"]:9.0f} {o["peak_mb"]:9.0f} '
                   f'{row[f"{mode}_memory_ratio"]:6.2f}')
+    figures = dict(device=args.device, torch=torch.__version__,
+                   image_size=list(args.image_size), train_size=args.train_size, models=rows)
     if args.json:
         with open(args.json, 'w') as f:
-            json.dump(dict(device=args.device, torch=torch.__version__,
-                           image_size=list(args.image_size), train_size=args.train_size,
-                           models=rows), f, indent=1)
+            json.dump(figures, f, indent=1)
+    from mmpanoptic.testing.results import write_result
+    print('figures ->', write_result(f'mmdet_model_speed_{args.device}', figures,
+                                     ['python', 'benchmarks/mmdet_model_speed.py',
+                                      *(argv if argv is not None else sys.argv[1:])]))
 
 
 if __name__ == '__main__':

@@ -397,6 +397,11 @@ def main():
     if args.json:
         with open(args.json, 'w') as f:
             json.dump(fig, f, indent=1)
+    from mmpanoptic.testing.results import write_result
+    fig.update(num_images=n, height=args.height, width=args.width, nproc=args.nproc,
+               numpy=np.__version__)
+    print('figures ->', write_result('pq_eval_speed', fig,
+                                     ['python', 'benchmarks/pq_eval_speed.py', *sys.argv[1:]]))
     if not same:
         sys.exit('results differ from a peer')
 

@@ -16,13 +16,18 @@ Checks that both give the same per-class statistics and prints the speed-up
 (target >= 10x).  STQ time (ours) is printed too.
 """
 import argparse
+import os.path as osp
+import sys
 import time
 
 import numpy as np
 import vpq_reference
 
-from mmpanoptic.evaluation.functional.stq import STQAccumulator
-from mmpanoptic.evaluation.functional.vpq import vpq_video_stats
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+from mmpanoptic.evaluation.functional.stq import STQAccumulator  # noqa: E402
+from mmpanoptic.evaluation.functional.vpq import vpq_video_stats  # noqa: E402
+from mmpanoptic.testing.results import write_result  # noqa: E402
 
 CATS = {c: dict(isthing=int(c > 4)) for c in range(1, 9)}
 
@@ -92,6 +97,10 @@ def main():
     print(f'STQ (ours): {t_stq:.2f} s for {n} frames ({1000 * t_stq / n:.1f} ms/frame)')
     if not same:
         raise SystemExit('statistics differ')
+    print('figures ->', write_result('video_eval_speed', dict(
+        videos=args.videos, frames=args.frames, height=args.size[0], width=args.size[1],
+        baseline_s=t_ref, ours_s=t_ours, stq_s=t_stq, stq_ms_per_frame=1000 * t_stq / n),
+        ['python', 'benchmarks/video_eval_speed.py', *sys.argv[1:]]))
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import time
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TOY_CFG = 'configs/panoptic_fpn/panoptic-fpn_r18_fpn_toy.py'
@@ -37,11 +38,6 @@ def read_json(path):
         return json.load(f)
 
 
-def tool_command(*args):
-    """The shell line a user types for ``run_tool(*args)`` (for the results file)."""
-    return 'python ' + ' '.join(str(a) for a in args)
-
-
 def record_result(name, figures, commands, notes=''):
     """Write a slow-tier run's figures to ``docs/results/<name>.json``, where
     ``tools/misc/make_results_tables.py`` takes README / docs numbers from."""
@@ -49,29 +45,25 @@ def record_result(name, figures, commands, notes=''):
     return write_result(name, figures, ' && '.join(commands), notes=notes)
 
 
-def toy_commands(config, data_cmd, data_root, tta=False, test_configs=None):
+def toy_commands(config, data_cmd, data_root, tta=False):
     """The commands a user runs to reproduce a slow-tier toy training."""
     work = 'work_dirs/' + osp.splitext(osp.basename(config))[0]
     opts = ' '.join(data_options(data_root))
-    cmds = [data_cmd, f'python tools/train.py {config} --work-dir {work} --cfg-options {opts}']
-    for cfg in (test_configs or [config]):
-        cmds.append(f'python tools/test.py {cfg} $(cat {work}/last_checkpoint) --work-dir {work} '
-                    f'--cfg-options {opts}')
-        if tta:
-            cmds.append(cmds[-1].replace(' --work-dir', ' --tta --work-dir'))
-    return cmds
+    test = (f'python tools/test.py {config} $(cat {work}/last_checkpoint) --work-dir {work} '
+            f'--cfg-options {opts}')
+    return [data_cmd, f'python tools/train.py {config} --work-dir {work} --cfg-options {opts}',
+            test] + ([test.replace(' --work-dir', ' --tta --work-dir')] if tta else [])
 
 
 TOY_DATA_CMD = ('python tools/dataset_converters/make_toy_panoptic.py --out data/toy '
                 '--num-train 400 --num-val 50')
 
 
-def train_test_record(name, config, data_root, work_root, tta=True, timeout=1800):
+def train_test_record(name, config, data_root, work_root, tta=True, timeout=5400):
     """The slow tier's toy run: ``tools/train.py`` to the end, ``tools/test.py``
     (and ``--tta``) on the last checkpoint; the figures go to
     ``docs/results/<name>.json`` before any floor is checked.  Returns
     ``(metrics, tta_metrics or None)``."""
-    import time
     work = osp.join(str(work_root), 'work')
     opts = data_options(data_root)
     start = time.time()

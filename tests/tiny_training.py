@@ -18,6 +18,8 @@ from mmengine.runner import Runner
 from .e2e_utils import ROOT
 
 SIZE = 64
+# PQ and mIoU: the instance AP metric (COCO eval) costs more than a tiny run.
+IMAGE_EVALUATORS = [dict(type='PanopticQualityMetric'), dict(type='SemanticIoUMetric')]
 _RUNS = itertools.count()
 
 
@@ -34,7 +36,7 @@ def _resize_scales(node, size):
 
 
 def tiny_config(config, data_root, work_dir, iters, seed=0, lr_mult=1.0, size=SIZE,
-                evaluators=None):
+                evaluators='image'):
     """The family's toy config on ``data_root`` at ``size`` px for ``iters`` steps."""
     cfg = Config.fromfile(osp.join(ROOT, config))
     cfg.work_dir = str(work_dir)
@@ -60,7 +62,9 @@ def tiny_config(config, data_root, work_dir, iters, seed=0, lr_mult=1.0, size=SI
     run = next(_RUNS)
     cfg.experiment_name = f'tiny_{osp.splitext(osp.basename(config))[0]}_{run}'
     cfg.visualizer.name = f'visualizer_tiny_{run}'
-    if evaluators is not None:
+    if evaluators == 'image':
+        evaluators = IMAGE_EVALUATORS
+    if evaluators is not None:  # None: the config's own
         cfg.test_evaluator = copy.deepcopy(evaluators)
     # The toy stuff-area limit is a share of a 128 px image.
     fusion = cfg.model.get('fusion') or cfg.model.get('detector', {}).get('fusion')

@@ -250,6 +250,19 @@ def packed_test_inputs(img: np.ndarray, scale: Tuple[int, int] = (1333, 800)) ->
     return dict(inputs=[packed['inputs']], data_samples=[packed['data_samples']])
 
 
+def mmdet_roi_instances(model: nn.Module, data: dict):
+    """The instances mmdet's two-stage panoptic model computes before its
+    panoptic fusion head (RPN, then ``roi_head.predict`` with rescaling, as
+    mmdet's ``TwoStagePanopticSegmentor.predict`` does), one
+    ``InstanceData`` per image.  mmdet's Panoptic FPN returns only the fused
+    panoptic map, so this is where its instances can be compared."""
+    with torch.no_grad():
+        batch = model.data_preprocessor(copy.deepcopy(data), False)
+        x = model.extract_feat(batch['inputs'])
+        proposals = model.rpn_head.predict(x, batch['data_samples'], rescale=False)
+        return model.roi_head.predict(x, proposals, batch['data_samples'], rescale=True)
+
+
 def predict(model: nn.Module, data: dict):
     """``model.test_step`` on a copy of ``data`` (preprocessing included)."""
     with torch.no_grad():

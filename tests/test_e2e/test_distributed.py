@@ -13,6 +13,7 @@ from PIL import Image
 from mmpanoptic.datasets import make_toy_panoptic
 
 from ..e2e_utils import ROOT, TOY_CFG, data_options, last_checkpoint, read_json, run_tool
+from .test_train_toy import SMALL
 
 
 def _free_port():
@@ -44,8 +45,8 @@ def test_dist_train_then_dist_test_equals_single_process(tmp_path):
     root = str(tmp_path / 'toy')
     # 7 val images over 2 processes: the sampler pads one rank, the metric
     # must drop the duplicate again.
-    make_toy_panoptic(root, num_train=16, num_val=7, progress=False)
-    opts = data_options(root)
+    make_toy_panoptic(root, num_train=16, num_val=7, height=64, width=64, progress=False)
+    opts = data_options(root) + SMALL
     work = str(tmp_path / 'work')
     out = _run_script('tools/dist_train.sh', TOY_CFG, '2', '--work-dir', work, '--cfg-options',
                       *opts, 'train_cfg.max_iters=4', 'train_cfg.val_interval=4',

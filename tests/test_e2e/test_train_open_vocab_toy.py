@@ -40,7 +40,7 @@ def test_novel_classes_are_recognised_from_their_names(tmp_path):
     work = str(tmp_path / 'work')
     start = time.time()
     run_tool('tools/train.py', CONFIG, '--work-dir', work, '--cfg-options',
-             *data_options(root), timeout=2400)
+             *data_options(root), timeout=5400)
     train_s = time.time() - start
     prefix = str(tmp_path / 'pred')
     result = str(tmp_path / 'metrics.json')

@@ -43,7 +43,7 @@ def test_video_model_tracks_better_than_new_ids_every_frame(tmp_path):
     work = str(tmp_path / 'work')
     start = time.time()
     run_tool('tools/train.py', CONFIG, '--work-dir', work, '--cfg-options', *options(root),
-             timeout=2400)
+             timeout=5400)
     train_s = time.time() - start
     ckpt = last_checkpoint(work)
     results = {}

@@ -14,6 +14,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 
+from ..confident import make_confident
 from ..e2e_utils import ROOT
 from ..extras import require
 
@@ -27,18 +28,20 @@ def test_mask2former_exports_and_matches_pytorch(tmp_path, toy_data):
     from mmpanoptic.apis import inference_pipeline
     from mmpanoptic.apis.export import export_onnx, fuse_onnx_outputs
     from mmpanoptic.registry import MODELS
+    import cv2
     cfg = Config.fromfile(osp.join(ROOT, 'configs/mask2former/mask2former_r18_toy.py'))
     torch.manual_seed(0)
     model = MODELS.build(cfg.model).eval()
+    pipeline = inference_pipeline(cfg)
+    folder = osp.join(toy_data, 'val2017')
+    images = [cv2.imread(osp.join(folder, n)) for n in sorted(os.listdir(folder))[:3]]
+    # Confident random weights: the maps compared hold thing segments.
+    make_confident(model, pseudo_collate([pipeline(dict(img=images[0], img_id=0))]))
     path = str(tmp_path / 'm2f.onnx')
     names = export_onnx(model, path, (128, 128))
     assert not model.training
     session = ort.InferenceSession(path, providers=['CPUExecutionProvider'])
-    pipeline = inference_pipeline(cfg)
-    folder = osp.join(toy_data, 'val2017')
-    for name in sorted(os.listdir(folder))[:3]:
-        import cv2
-        bgr = cv2.imread(osp.join(folder, name))
+    for bgr in images:
         data = model.data_preprocessor(pseudo_collate([pipeline(dict(img=bgr, img_id=0))]),
                                        False)
         inputs = data['inputs']
@@ -47,19 +50,29 @@ def test_mask2former_exports_and_matches_pytorch(tmp_path, toy_data):
             ref = model.predict_outputs(inputs, data['data_samples'])
             ref_pan = model.predict(inputs, data['data_samples'])[0].pred_panoptic_seg
         got = session.run(None, {'inputs': inputs.numpy()})
-        for n, g in zip(names, got):
-            assert np.abs(g - ref[n].numpy()).max() < TOLERANCE, n
+        for n, g in zip(names, got):  # relative: the confident logits reach ~50
+            r = ref[n].numpy()
+            assert (np.abs(g - r) / np.maximum(1, np.abs(r))).max() < TOLERANCE, n
         metas = [s.metainfo for s in data['data_samples']]
-        pan = fuse_onnx_outputs(model, got, names, metas)[0]['panoptic'][0]
-        np.testing.assert_array_equal(np.asarray(pan), ref_pan.sem_seg[0].numpy())
+        pan, segments = fuse_onnx_outputs(model, got, names, metas)[0]['panoptic']
+        # The same segments; a pixel whose logits tie to float precision may
+        # go either way (1 pixel of 16384 seen).
+        key = ('id', 'label', 'isthing')
+        assert [[s[k] for k in key] for s in segments] == \
+            [[s[k] for k in key] for s in ref_pan.metainfo['segments_info']]
+        assert (np.asarray(pan) == ref_pan.sem_seg[0].numpy()).mean() > 0.999
+        assert sum(s['isthing'] for s in segments) >= 3, segments
 
 
 @pytest.mark.parametrize('config', ['configs/panoptic_fpn/panoptic-fpn_r18_fpn_toy.py',
                                     'configs/upsnet/upsnet_r18_fpn_toy.py'])
 def test_two_stage_exports_and_matches_pytorch(config, tmp_path, toy_data):
     """Thresholds at 0 so that the untrained model keeps detections (the
-    traced NMS / RoIAlign then run on many boxes); the traced dummy input is
-    random noise, the compared images are toy images."""
+    traced NMS / RoIAlign then run on many boxes, and the maps compared hold
+    thing segments); the traced dummy input is random noise, the compared
+    images are toy images.  (Confident random weights, as for Mask2Former, do
+    not work here: the RPN's untrained objectness ties, and mmcv's NMS and
+    ONNX's NonMaxSuppression break ties differently.)"""
     import cv2
 
     from mmpanoptic.apis import inference_pipeline
@@ -94,10 +107,13 @@ def test_two_stage_exports_and_matches_pytorch(config, tmp_path, toy_data):
         for n, g, r in zip(names, got, ref):
             assert np.abs(g - r.numpy()).max() < 1e-3, n
         metas = [s.metainfo for s in data['data_samples']]
-        result = fuse_onnx_outputs(model, got, names, metas)[0]
-        np.testing.assert_array_equal(np.asarray(result['panoptic'][0]),
-                                      ref_pan.sem_seg[0].numpy())
-        assert any(seg['isthing'] for seg in result['panoptic'][1])
+        ids, segments = fuse_onnx_outputs(model, got, names, metas)[0]['panoptic']
+        # The same segments; a pixel whose mask logits tie to float precision
+        # may go either way (1 pixel of 16384 on one machine).
+        assert [(s['label'], s['isthing']) for s in segments] == \
+            [(s['label'], s['isthing']) for s in ref_pan.metainfo['segments_info']]
+        assert (np.asarray(ids) == ref_pan.sem_seg[0].numpy()).mean() > 0.999
+        assert any(seg['isthing'] for seg in segments), segments
 
 
 def test_export_leaves_mmcv_and_mmdet_as_they_were(tmp_path):

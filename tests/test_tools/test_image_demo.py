@@ -66,15 +66,21 @@ def test_closed_model_refuses_classes(tmp_path):
 def test_image_demo_with_classes_from_the_command_line(checkpoint, tmp_path):
     ckpt, img = checkpoint
     out = str(tmp_path / 'pic.jpg')
-    log = run_tool('tools/demo/image_demo.py', img, CONFIG, ckpt, '--out', out,
-                   '--classes', 'road,sky,red box,solar panel/solar cell',
-                   '--things', 'red box,solar panel', '--scale', '2')
+    # The untrained model's queries are all below 0.8: keep every query so the
+    # record has segments to check.
+    keep_all = tmp_path / 'keep_all.py'
+    keep_all.write_text(f"_base_ = '{osp.join(ROOT, CONFIG)}'\n"
+                        'model = dict(fusion=dict(object_mask_thr=0.0, iou_thr=0.0))\n')
+    log = run_tool('tools/demo/image_demo.py', img, str(keep_all), ckpt, '--out', out,
+                   '--classes', 'road,sky,car,solar panel/solar cell',
+                   '--things', 'car,solar panel', '--scale', '2')
     assert '1 picture(s) written' in log
     assert cv2.imread(out).shape == (256, 256, 3)
     record = json.load(open(osp.join(tmp_path, 'pic.json')))
-    assert record['classes'] == ['red box', 'solar panel', 'road', 'sky']
+    assert record['classes'] == ['car', 'solar panel', 'road', 'sky']
+    assert record['segments'] and any(s['isthing'] for s in record['segments'])
     for s in record['segments']:
-        assert s['isthing'] == (s['category'] in ('red box', 'solar panel'))
+        assert s['isthing'] == (s['category'] in ('car', 'solar panel'))
     with pytest.raises(AssertionError, match='checkpoint not found: nope.pth'):
         run_tool('tools/demo/image_demo.py', img, CONFIG, 'nope.pth', '--out', out)
     with pytest.raises(AssertionError, match='--things needs --classes'):

@@ -17,11 +17,6 @@ import json
 import os
 import os.path as osp
 
-import cv2
-import torch
-from mmengine.utils import ProgressBar
-
-from mmpanoptic.apis import PanopticInferencer
 
 
 def list_images(path):
@@ -45,7 +40,7 @@ def main(argv=None):
     p.add_argument('--classes', help='comma-separated class names (open vocabulary)')
     p.add_argument('--things', help='comma-separated names of the thing classes')
     p.add_argument('--scale', type=int, default=1, help='upscale pictures (small images)')
-    p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    p.add_argument('--device', default=None, help='default: cuda when available, else cpu')
     args = p.parse_args(argv)
     if args.things and not args.classes:
         raise SystemExit('error: --things needs --classes')
@@ -59,6 +54,14 @@ def main(argv=None):
         os.makedirs(args.out, exist_ok=True)
     elif osp.dirname(args.out):
         os.makedirs(osp.dirname(args.out), exist_ok=True)
+    # torch and OpenMMLab only now: a wrong argument fails in a fraction of a second.
+    import cv2
+    import torch
+    from mmengine.utils import ProgressBar
+
+    from mmpanoptic.apis import PanopticInferencer
+    if args.device is None:
+        args.device = 'cuda' if torch.cuda.is_available() else 'cpu'
     try:
         inferencer = PanopticInferencer(args.config, args.checkpoint, device=args.device,
                                         classes=args.classes, things=args.things)

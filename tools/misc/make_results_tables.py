@@ -26,6 +26,7 @@ record's own fields.  The metafiles' toy PQ comes from the same records
 write the records (``mmpanoptic/testing/results.py``).
 """
 import argparse
+import difflib
 import glob
 import os.path as osp
 import re
@@ -161,9 +162,14 @@ def metafile_problems(records: Dict[str, dict], write: bool) -> List[str]:
                 f.write(text)
             continue
         old_lines, new_lines = old.split('\n'), text.split('\n')
-        diffs = [f'{rel}:{i + 1}: {a.strip()!r} differs from the results file: '
-                 f'{b.strip()!r}' for i, (a, b) in enumerate(zip(old_lines, new_lines))
-                 if a != b]
+        diffs = []
+        matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+        for op, i1, i2, j1, j2 in matcher.get_opcodes():
+            if op == 'equal':
+                continue
+            was = ' / '.join(x.strip() for x in old_lines[i1:i2]) or '(nothing)'
+            now = ' / '.join(x.strip() for x in new_lines[j1:j2]) or '(nothing)'
+            diffs.append(f'{rel}:{i1 + 1}: {was!r} differs from the results file: {now!r}')
         problems += diffs or [f'{rel}: differs from what make_metafiles.py writes']
     return problems
 

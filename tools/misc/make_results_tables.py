@@ -20,7 +20,7 @@ by its rendering::
 ``[[NAME:KEY:KEY...|FORMAT]]`` is a figure of ``docs/results/NAME.json``
 (``figures[KEY][KEY]...``) in Python's format spec (default ``.2f``);
 ``[[A - B|+.2f]]`` is the difference of two figures and ``[[A / B|.2f]]``
-their ratio.  ``[[NAME:@command]]``, ``@commit`` and ``@machine.cpu`` print the
+their ratio (B may be a number: ``[[run:train_seconds / 60|.1f]]`` minutes).  ``[[NAME:@command]]``, ``@commit`` and ``@machine.cpu`` print the
 record's own fields.  The metafiles' toy PQ comes from the same records
 (``tools/misc/make_metafiles.py``).  The slow test tier and the benchmarks
 write the records (``mmpanoptic/testing/results.py``).
@@ -51,7 +51,12 @@ def markdown_files(root: str = ROOT) -> List[str]:
 
 
 def figure(ref: str, records: Dict[str, dict]):
-    """The value ``NAME:KEY:KEY...`` names; a KeyError names what is missing."""
+    """The value ``NAME:KEY:KEY...`` names (or a number written as such); a
+    KeyError names what is missing."""
+    try:
+        return float(ref)
+    except ValueError:
+        pass
     name, *path = [p.strip() for p in ref.split(':')]
     if name not in records:
         raise KeyError(f'no results file docs/results/{name}.json')

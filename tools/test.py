@@ -12,7 +12,7 @@ import os.path as osp
 
 from mmengine.runner import Runner
 
-from mmpanoptic.utils.tool_config import load_tool_config, parse_tool_args
+from mmpanoptic.utils.tool_config import finish_distributed, load_tool_config, parse_tool_args
 
 
 def parse_args():
@@ -47,6 +47,7 @@ def main():
         with open(args.out, 'w') as f:
             json.dump(metrics, f, indent=1, default=float)
         print(f'metrics written to {args.out}')
+    finish_distributed()
 
 
 def use_tta(cfg, path):

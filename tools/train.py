@@ -6,7 +6,7 @@ import argparse
 
 from mmengine.runner import Runner
 
-from mmpanoptic.utils.tool_config import load_tool_config, parse_tool_args
+from mmpanoptic.utils.tool_config import finish_distributed, load_tool_config, parse_tool_args
 
 
 def parse_args():
@@ -44,6 +44,7 @@ def main():
         validate_annotations(cfg)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    finish_distributed()
 
 
 def validate_annotations(cfg, max_lines=50):

@@ -191,10 +191,11 @@ def main(argv=None) -> int:
     records = read_results(args.results)
     problems, blocks = [], 0
     for path in args.files or markdown_files():
+        old_text = open(path).read()
         new_text, found = process(path, records, check=args.check)
-        blocks += len(BLOCK.findall(open(path).read()))
+        blocks += len(BLOCK.findall(old_text))
         problems += found
-        if not args.check and new_text != open(path).read():
+        if not args.check and new_text != old_text:
             with open(path, 'w') as f:
                 f.write(new_text)
             print(f'wrote {osp.relpath(path, ROOT)}')

@@ -32,7 +32,7 @@ setup(
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'projects',
                                     'benchmarks', 'docs')),
     include_package_data=True,
-    package_data={'mmpanoptic': ['models/classifiers/vocabularies/*.json']},
+    package_data={'mmpanoptic': ['vocabularies/*.json']},
     python_requires='>=3.9',
     install_requires=read_requirements('runtime.txt'),
     extras_require={

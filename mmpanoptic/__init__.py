@@ -5,7 +5,7 @@ Importing the package itself is cheap: the file evaluators
 are numpy only, and ``tools/analysis_tools/pq_eval.py`` starts without torch.
 Everything that builds on OpenMMLab imports :mod:`mmpanoptic.registry` or
 :mod:`mmpanoptic.utils`, which check the mmcv / mmengine versions and apply the
-compatibility patches (:func:`mmpanoptic.utils.compat.apply_compat_patches`).
+compatibility patches (:func:`mmpanoptic.compat.apply_compat_patches`).
 """
 from .version import __version__
 

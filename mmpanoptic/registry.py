@@ -30,7 +30,7 @@ from mmdet.registry import VISUALIZERS as MMDET_VISUALIZERS
 from mmdet.registry import WEIGHT_INITIALIZERS as MMDET_WEIGHT_INITIALIZERS
 from mmengine.registry import Registry
 
-from .utils.compat import apply_compat_patches
+from .compat import apply_compat_patches
 
 # Everything that registers a module imports this file: the one place where the
 # version checks and compatibility patches run.

@@ -1,4 +1,5 @@
 """Every config parses and its model builds; COCO configs without data fail clearly."""
+import ast
 import glob
 import os.path as osp
 
@@ -23,6 +24,27 @@ def test_configs_found():
             'maskformer_r18_toy.py', 'upsnet_r18_fpn_toy.py',
             'panoptic-deeplab_r18_toy.py'} <= names
     assert osp.isfile(osp.join(ROOT, 'configs', 'mask2former_swin-l_coco-panoptic.py'))
+
+
+def _bases(path):
+    """The ``_base_`` files a config names (read from its source, not run)."""
+    for node in ast.parse(open(path).read()).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], 'id', None) == '_base_':
+            value = ast.literal_eval(node.value)
+            return [osp.normpath(osp.join(osp.dirname(path), b))
+                    for b in ([value] if isinstance(value, str) else value)]
+    return []
+
+
+def _depth(path):
+    bases = _bases(path)
+    return 1 + max(map(_depth, bases)) if bases else 0
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
+def test_inheritance_is_at_most_two_levels(path):
+    """A config, its bases and their bases: no deeper (../shared/STYLE.md)."""
+    assert _depth(path) <= 2, f'{path}: {_depth(path)} levels of _base_'
 
 
 def without_clip_weights(node, path):

@@ -12,6 +12,8 @@ _base_ = [
     '../_base_/schedules/mask2former_50e.py',
     '../_base_/default_runtime.py',
 ]
+from mmpanoptic.config_builders import poly_iter_schedule  # noqa: E402
+
 num_things_classes = 2
 num_stuff_classes = 17
 crop_size = (384, 1248)
@@ -27,10 +29,5 @@ train_dataloader = dict(batch_size=2)  # 8 GPUs x 2
 val_evaluator = dict(_delete_=True, type='PanopticQualityMetric')
 test_evaluator = val_evaluator
 max_iters = 30000
-param_scheduler = dict(_delete_=True, type='PolyLR', eta_min=0, power=0.9, begin=0,
-                       end=max_iters, by_epoch=False)
-train_cfg = dict(max_iters=max_iters,
-                 dynamic_intervals=[(max_iters // 5000 * 5000 + 1, max_iters)])
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, save_last=True,
-                                     max_keep_ckpts=3, interval=5000))
-log_processor = dict(by_epoch=False)
+# Poly decay to 0; evaluation and checkpoints every 5000 iterations, logs by iteration.
+param_scheduler, train_cfg, default_hooks, log_processor = poly_iter_schedule(max_iters)

@@ -6,6 +6,8 @@ _base_ = [
     '../_base_/schedules/mask2former_50e.py',
     '../_base_/default_runtime.py',
 ]
+from mmpanoptic.config_builders import poly_iter_schedule  # noqa: E402
+
 num_things_classes = 8
 num_stuff_classes = 11
 crop_size = (512, 1024)
@@ -19,13 +21,5 @@ model = dict(
     panoptic_head=dict(num_queries=200))
 train_dataloader = dict(batch_size=2)  # 8 GPUs x 2
 max_iters = 90000
-param_scheduler = dict(_delete_=True, type='PolyLR', eta_min=0, power=0.9, begin=0,
-                       end=max_iters, by_epoch=False)
-# Evaluate every 5000 iterations and once more at the end (as the base schedule).
-train_cfg = dict(max_iters=max_iters,
-                 dynamic_intervals=[(max_iters // 5000 * 5000 + 1, max_iters)])
-
-# Iteration-based: checkpoints every 5000 iterations, logs by iteration.
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, save_last=True,
-                                     max_keep_ckpts=3, interval=5000))
-log_processor = dict(by_epoch=False)
+# Poly decay to 0; evaluation and checkpoints every 5000 iterations, logs by iteration.
+param_scheduler, train_cfg, default_hooks, log_processor = poly_iter_schedule(max_iters)

@@ -4,32 +4,13 @@
 #   python tools/test.py \
 #       configs/open_vocab/fcclip_clip-rn50_coco-panoptic_zero-shot_ade20k.py CKPT
 _base_ = ['./fcclip_clip-rn50_lsj-50e_coco-panoptic.py']
+from mmpanoptic.config_builders import test_pipeline, tta_pipeline  # noqa: E402
 
 data_root = 'data/ade/ADEChallengeData2016/'
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='mmdet.Resize', scale=(2560, 640), keep_ratio=True),
-    dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
-         with_seg=False, with_panoptic=True),
-    dict(type='PackPanopticInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
+test_scale = (2560, 640)
+test_pipeline = test_pipeline(test_scale)
 # --tta: this dataset's test scale first, then x0.75 / x1.25, with and without flip.
-tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TestTimeAug',
-         transforms=[
-             [dict(type='mmdet.Resize', scale=(2560, 640), keep_ratio=True),
-             dict(type='mmdet.Resize', scale=(1920, 480), keep_ratio=True),
-             dict(type='mmdet.Resize', scale=(3200, 800), keep_ratio=True)],
-             [dict(type='mmdet.RandomFlip', prob=0.), dict(type='mmdet.RandomFlip', prob=1.)],
-             [dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
-                   with_seg=False, with_panoptic=True)],
-             [dict(type='PackPanopticInputs',
-                   meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
-                              'flip', 'flip_direction'))],
-         ])
-]
+tta_pipeline = tta_pipeline(test_scale)
 # Loader settings (batch 1, sampler, metric) are the COCO config's; only the
 # data changes.
 test_dataloader = dict(dataset=dict(

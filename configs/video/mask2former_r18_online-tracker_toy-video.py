@@ -6,6 +6,7 @@
 # Toy videos: 128x128 frames, 10 per video, the toy classes; things move,
 # occlude each other, leave and re-enter the frame; segment ids are track ids.
 _base_ = '../mask2former/mask2former_r18_toy.py'
+from mmpanoptic.config_builders import toy_video_data  # noqa: E402
 
 model = dict(
     _delete_=True,
@@ -13,33 +14,7 @@ model = dict(
     detector={{_base_.model}},
     tracker=dict(type='OnlineMaskTracker', iou_thr=0.2, max_age=5, warp=True))
 
-# The toy data settings of the base, on the video files; the test pipeline
-# also packs video_id / frame_id.  Frames come in (video, frame) order from a
-# non-shuffled loader in one process, so the tracker sees each video in order.
-dataset_type = 'VideoPanopticDataset'
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='mmdet.Resize', scale=(128, 128), keep_ratio=True),
-    dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
-         with_seg=False, with_panoptic=True),
-    dict(type='PackPanopticInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
-                    'video_id', 'frame_id')),
-]
-train_dataloader = dict(dataset=dict(
-    type=dataset_type,
-    data_root='data/toy_video/',
-    ann_file='annotations/panoptic_train.json',
-    data_prefix=dict(img='train/', seg='annotations/panoptic_train/')))
-val_dataloader = dict(
-    # whole videos per process, frames in order (the tracker and the video metric need it)
-    sampler=dict(_delete_=True, type='VideoSampler'),
-    dataset=dict(
-        type=dataset_type,
-        data_root='data/toy_video/',
-        ann_file='annotations/panoptic_val.json',
-        data_prefix=dict(img='val/', seg='annotations/panoptic_val/'),
-        pipeline=test_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = [dict(type='VideoPanopticMetric'), dict(type='PanopticQualityMetric')]
-test_evaluator = val_evaluator
+# The toy data settings of the base, on the toy video files (make_toy_video.py);
+# evaluation gets whole videos, frames in order, in one process.
+(dataset_type, test_pipeline, train_dataloader, val_dataloader, test_dataloader,
+ val_evaluator, test_evaluator) = toy_video_data({{_base_.train_pipeline}})

@@ -5,6 +5,7 @@
 # VPQ over windows of 1..4 frames, and each frame's PQ:
 #   python tools/test.py configs/video/mask2former_r50_online-tracker_kitti-step.py CKPT
 _base_ = '../mask2former/mask2former_r50_30k_kitti-step-panoptic.py'
+from mmpanoptic.config_builders import video_evaluators  # noqa: E402
 
 model = dict(
     _delete_=True,
@@ -13,5 +14,5 @@ model = dict(
     tracker=dict(type='OnlineMaskTracker', iou_thr=0.3, max_age=5, warp=True,
                  appearance_weight=0.5),
     appearance='color')
-val_evaluator = [dict(type='VideoPanopticMetric'), dict(type='PanopticQualityMetric')]
+val_evaluator = video_evaluators()
 test_evaluator = val_evaluator

@@ -8,6 +8,7 @@
 # (VideoPanopticMetric's window_frames; set them to the protocol you compare
 # with), STQ, and each frame's PQ.
 _base_ = '../mask2former/mask2former_r50_40k_vipseg-panoptic.py'
+from mmpanoptic.config_builders import video_evaluators  # noqa: E402
 
 model = dict(
     _delete_=True,
@@ -15,5 +16,5 @@ model = dict(
     detector={{_base_.model}},
     tracker=dict(type='QueryPropagationTracker', refresh_interval=1, sim_thr=0.5,
                  max_age=5))
-val_evaluator = [dict(type='VideoPanopticMetric'), dict(type='PanopticQualityMetric')]
+val_evaluator = video_evaluators()
 test_evaluator = val_evaluator

@@ -1,17 +1,23 @@
 """ONNX export of the network part of a panoptic model; the panoptic fusion
 stays in Python (it is data-dependent: a variable number of segments).
 
-:class:`OnnxExportWrapper` runs the model's own ``predict_outputs`` on a
-fixed-size input, so the exported graph ends where every family's fusion
-begins (mask classification: ``cls_logits`` (1, Q, C + 1) and
-``mask_logits`` (1, Q, h, w)).  :func:`fuse_onnx_outputs` feeds the ONNX
-Runtime outputs to the model's own fusion.
+What is traced follows from the fusion's ``input_keys`` (never from class
+names): when they are dense tensors, :class:`OnnxExportWrapper` runs the
+model's own ``predict_outputs`` on a fixed-size input and the graph returns
+those keys (mask classification: ``cls_logits`` (1, Q, C + 1) and
+``mask_logits`` (1, Q, h, w); Panoptic-DeepLab: ``sem``, ``center``,
+``offset``); when the fusion reads detections (``instances`` /
+``detections``), :class:`TwoStageExportWrapper` traces the model's two-stage
+path.  :func:`fuse_onnx_outputs` feeds the ONNX Runtime outputs to the
+model's own fusion.
 
 What exports:
 
 - MaskFormer / Mask2Former / K-Net / FC-CLIP's networks; on CPU mmcv's
   ``MultiScaleDeformableAttention`` runs its PyTorch formula (``grid_sample``),
   which is standard ONNX, so no custom op is needed.
+- Panoptic-DeepLab's network (semantic, center and offset maps); its center
+  grouping runs in Python, as every fusion does.
 - Panoptic FPN and UPSNet, whole: backbone, RPN (proposal decoding, NMS),
   RoI box head (class-wise NMS), RoI mask head and semantic head, with the
   standard ONNX ``NonMaxSuppression``, ``RoiAlign`` (``half_pixel`` is
@@ -35,9 +41,6 @@ What exports:
   graph).  The input size is fixed;
   an image in which no box passes the score threshold is covered by a
   zero-score dummy detection that the fusion drops.
-
-What does not: Panoptic-DeepLab's grouping (data-dependent; its network
-outputs would export, the fusion runs in Python as here).
 """
 import contextlib
 import warnings
@@ -45,15 +48,13 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmdet.structures import DetDataSample
 from mmengine.structures import InstanceData
 from torch import nn
 
-OUTPUT_NAMES = {'MaskClassificationFusion': ('cls_logits', 'mask_logits'),
-                'KNetFusion': ('cls_logits', 'mask_logits')}
 TWO_STAGE_OUTPUTS = ('boxes', 'scores', 'labels', 'mask_logits', 'sem_logits')
-TWO_STAGE_FUSIONS = ('HeuristicFusion', 'UPSNetFusion')
+# Fusion inputs that are detections: the graph holds the whole two-stage path.
+DETECTION_KEYS = {'instances', 'detections'}
 TWO_STAGE_OPSET = 19  # DeformConv (UPSNet's DCNv2 semantic head); RoiAlign half_pixel: 16
 
 
@@ -151,102 +152,74 @@ def two_stage_export_patches():
                 setattr(owner, name, old)
 
 
+def is_two_stage(model: nn.Module) -> bool:
+    """Whether the model's fusion reads detections (``instances`` /
+    ``detections`` in its ``input_keys``): the graph then holds the whole
+    two-stage path (:mod:`mmpanoptic.models.segmentors.panoptic_fpn`) and the
+    masks are pasted in Python.  Other fusions read dense tensors that
+    ``predict_outputs`` returns as they are."""
+    return bool(set(model.fusion.input_keys) & DETECTION_KEYS)
+
+
 class TwoStageExportWrapper(nn.Module):
     """Panoptic FPN / UPSNet: ``inputs (1, 3, H, W)`` -> ``boxes`` (N, 4) in
     input pixels, ``scores`` (N,), ``labels`` (N,), ``mask_logits`` (N, M, M)
     of each box's class, ``sem_logits`` (1, C, h, w) at the semantic head's
-    stride; the same calls as the model's ``predict_outputs``.  A zero-score
-    box is appended so that the graph never meets an empty set."""
+    stride: the model's own two-stage path (``detect``, ``mask_keep``,
+    ``roi_mask_logits``, ``semantic_logits``), as ``network_outputs`` runs it.
+    A zero-score box is appended so that the graph never meets an empty set."""
 
     output_names = TWO_STAGE_OUTPUTS
 
     def __init__(self, model: nn.Module, input_shape: Tuple[int, int]) -> None:
         super().__init__()
         self.model = model
-        self.upsnet = type(model.fusion).__name__ == 'UPSNetFusion'
         h, w = input_shape
         self.meta = dict(img_shape=(h, w), batch_input_shape=(h, w), pad_shape=(h, w),
                          ori_shape=(h, w), scale_factor=(1.0, 1.0))
 
     def forward(self, inputs: torch.Tensor):
-        from mmdet.structures.bbox import bbox2roi
         m = self.model
         x = m.extract_feat(inputs)
-        proposals = m.rpn_head.predict(x, [DetDataSample(metainfo=self.meta)], rescale=False)
-        det = m.roi_head.predict_bbox(x, [self.meta], proposals, m.roi_head.test_cfg,
-                                      rescale=False)[0]
+        det = m.detect(x, [DetDataSample(metainfo=self.meta)])[0]
         boxes = torch.cat([det.bboxes, det.bboxes.new_zeros(1, 4)])
         scores = torch.cat([det.scores, det.scores.new_zeros(1)])
         labels = torch.cat([det.labels, det.labels.new_zeros(1)])
-        if self.upsnet:  # UPSNet runs its mask head on the boxes above the fusion's threshold
-            keep = scores >= m.fusion.score_thr
-            keep[-1] = True
-            boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
-        masks = m.roi_head._mask_forward(x, bbox2roi([boxes]))['mask_preds']
-        if masks.shape[1] > 1:  # each box's class (a gather: no box count traced as a constant)
-            index = labels.view(-1, 1, 1, 1).expand(-1, 1, *masks.shape[-2:])
-            masks = masks.gather(1, index)
-        masks = masks[:, 0]
-        sem = m.semantic_head(x) if self.upsnet else m.semantic_head.forward(x)['seg_preds']
-        return boxes, scores, labels, masks, sem
-
-
-def _two_stage_fusion_inputs(model: nn.Module, out: Dict[str, torch.Tensor], meta: Dict,
-                             input_shape: Tuple[int, int]) -> Dict:
-    """ONNX Runtime outputs of one image -> the fusion's inputs, as the
-    model's ``predict_outputs`` gives them."""
-    keep = out['scores'] > 0  # the dummy detection
-    boxes, scores, labels = out['boxes'][keep], out['scores'][keep], out['labels'][keep].long()
-    masks = out['mask_logits'][keep]
-    sem = F.interpolate(out['sem_logits'], size=input_shape, mode='bilinear',
-                        align_corners=False)
-    if type(model.fusion).__name__ == 'UPSNetFusion':
-        return dict(sem_logits=sem, mask_logits=[masks],
-                    detections=[InstanceData(bboxes=boxes, scores=scores, labels=labels)])
-    h, w = meta['img_shape'][:2]
-    sem = F.interpolate(sem[:, :, :h, :w], size=tuple(meta['ori_shape'][:2]), mode='bilinear',
-                        align_corners=False)
-    head, cfg = model.roi_head.mask_head, model.roi_head.test_cfg
-    found = InstanceData(bboxes=boxes, scores=scores, labels=labels)
-    if len(boxes) == 0:
-        from mmdet.models.utils import empty_instances
-        instances = empty_instances([meta], boxes.device, task_type='mask',
-                                    instance_results=[found],
-                                    mask_thr_binary=cfg.mask_thr_binary)[0]
-    else:
-        per_class = masks[:, None].expand(-1, head.num_classes, -1, -1)
-        instances = head.predict_by_feat((per_class,), [found], [meta], cfg, rescale=True)[0]
-    return dict(instances=[instances], sem_logits=[sem[0]])
+        keep = m.mask_keep(scores)
+        keep[-1] = True  # the dummy box
+        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
+        masks = m.roi_mask_logits(x, [boxes], [labels])[0]
+        return boxes, scores, labels, masks, m.semantic_logits(x)
 
 
 class OnnxExportWrapper(nn.Module):
     """``inputs (1, 3, H, W)`` (normalised, as after the data preprocessor)
-    -> the fusion's inputs, for a fixed input size."""
+    -> the fusion's inputs (its ``input_keys``, in that order), for a fixed
+    input size."""
 
     def __init__(self, model: nn.Module, input_shape: Tuple[int, int]) -> None:
         super().__init__()
-        fusion = type(model.fusion).__name__
-        if fusion not in OUTPUT_NAMES:
-            raise NotImplementedError(
-                f'{type(model).__name__} ({fusion}) does not export: its fusion reads '
-                'data-dependent intermediate results (see mmpanoptic/apis/export.py)')
         self.model = model
-        self.output_names = OUTPUT_NAMES[fusion]
+        self.output_names = tuple(model.fusion.input_keys)
         h, w = input_shape
         self.meta = dict(img_shape=(h, w), batch_input_shape=(h, w), pad_shape=(h, w),
                          ori_shape=(h, w), scale_factor=(1.0, 1.0))
 
     def forward(self, inputs: torch.Tensor):
         outputs = self.model.predict_outputs(inputs, [DetDataSample(metainfo=self.meta)])
+        for k in self.output_names:
+            if not isinstance(outputs[k], torch.Tensor):
+                raise NotImplementedError(
+                    f'{type(self.model).__name__}: its fusion reads {k!r}, which is not a '
+                    'tensor; only tensor outputs (or the two-stage path) export')
         return tuple(outputs[k] for k in self.output_names)
 
 
 def export_wrapper(model: nn.Module, input_shape: Tuple[int, int]) -> nn.Module:
     """The module that is exported for ``model`` (its outputs are what the
     ONNX graph returns), in eval mode."""
-    if type(model.fusion).__name__ in TWO_STAGE_FUSIONS:
-        return TwoStageExportWrapper(model.eval(), input_shape).eval()
-    return OnnxExportWrapper(model.eval(), input_shape).eval()
+    wrapper = TwoStageExportWrapper if is_two_stage(model) else OnnxExportWrapper
+    return wrapper(model.eval(), input_shape).eval()
 
 
 def export_onnx(model: nn.Module, path: str, input_shape: Tuple[int, int],
@@ -273,12 +246,16 @@ def export_onnx(model: nn.Module, path: str, input_shape: Tuple[int, int],
 def fuse_onnx_outputs(model: nn.Module, outputs: Sequence[np.ndarray], names: Sequence[str],
                       metas: Sequence[Dict]):
     """The model's own fusion on ONNX Runtime outputs (numpy) of one image
-    (two-stage models: masks pasted by mmdet's mask head first)."""
+    (two-stage models: the model's ``fusion_inputs`` first, which pastes the
+    masks)."""
     tensors = {n: torch.from_numpy(np.asarray(o)) for n, o in zip(names, outputs)}
-    if type(model.fusion).__name__ in TWO_STAGE_FUSIONS:
+    if is_two_stage(model):
         meta = dict(metas[0])
-        shape = tuple(meta.get('batch_input_shape', meta['img_shape'])[:2])
+        keep = tensors['scores'] > 0  # the dummy detection
+        dets = InstanceData(bboxes=tensors['boxes'][keep], scores=tensors['scores'][keep],
+                            labels=tensors['labels'][keep].long())
         with torch.no_grad():
-            inputs = _two_stage_fusion_inputs(model, tensors, meta, shape)
+            inputs = model.fusion_inputs([dets], [tensors['mask_logits'][keep]],
+                                         tensors['sem_logits'], [meta], rescale=True)
         return model.fusion(inputs, [meta], rescale=True)
     return model.fusion(tensors, list(metas), rescale=True)

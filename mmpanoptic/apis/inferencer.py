@@ -9,10 +9,10 @@ from mmengine.config import Config
 from mmengine.dataset import Compose, pseudo_collate
 from mmengine.runner import load_checkpoint
 
-from mmpanoptic.models.classifiers.vocabulary import parse_vocabulary
 from mmpanoptic.registry import MODELS
 from mmpanoptic.utils import register_all_modules
 from mmpanoptic.visualization.panoptic import draw_panoptic
+from mmpanoptic.vocabularies import parse_vocabulary
 
 ImageLike = Union[str, np.ndarray]
 

@@ -1,6 +1,6 @@
 from .ade20k_panoptic import ADE20KPanopticDataset
 from .cityscapes_panoptic import CityscapesPanopticDataset
-from .coco_panoptic import CocoPanopticDataset, PanopticAnnotationError, parse_categories
+from .coco_panoptic import CocoPanopticDataset
 from .samplers import VideoPairSampler, VideoSampler
 from .toy_panoptic import TOY_CATEGORIES, make_toy_panoptic, render_scene
 from .toy_video import make_toy_video, render_video
@@ -10,6 +10,6 @@ from .video_panoptic import VideoPanopticDataset
 __all__ = [
     'VideoPanopticDataset', 'VideoPairSampler', 'VideoSampler', 'make_toy_video', 'render_video',
     'ADE20KPanopticDataset', 'CityscapesPanopticDataset',
-    'CocoPanopticDataset', 'PanopticAnnotationError', 'parse_categories',
+    'CocoPanopticDataset',
     'TOY_CATEGORIES', 'make_toy_panoptic', 'render_scene'
 ]

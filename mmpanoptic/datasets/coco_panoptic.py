@@ -10,55 +10,14 @@ raising errors that name the file, the image and the segment.
 """
 import json
 import os.path as osp
-from typing import Dict, List, Optional, Sequence
+from typing import List, Optional, Sequence
 
 from mmengine.dataset import BaseDataset
 
+from mmpanoptic.fileio import PanopticAnnotationError, parse_categories
 from mmpanoptic.registry import DATASETS
 
 DATA_DOC = 'docs/dataset_prepare.md'
-
-
-class PanopticAnnotationError(ValueError):
-    """A panoptic annotation file or PNG is malformed."""
-
-
-def parse_categories(categories: Sequence[Dict], source: str) -> Dict:
-    """Order categories things-first and build the label mapping.
-
-    Returns a dict with ``classes``, ``thing_classes``, ``stuff_classes``,
-    ``category_ids`` (label -> category id), ``cat2label``, ``isthing`` (per
-    label), ``palette`` and ``categories`` (the COCO dicts in label order).
-    """
-    if not categories:
-        raise PanopticAnnotationError(f'{source}: "categories" is empty')
-    seen = set()
-    for c in categories:
-        for key in ('id', 'name', 'isthing'):
-            if key not in c:
-                raise PanopticAnnotationError(
-                    f'{source}: category {c!r} lacks "{key}"')
-        if c['id'] in seen:
-            raise PanopticAnnotationError(
-                f'{source}: category id {c["id"]} is listed twice')
-        seen.add(c['id'])
-    things = [c for c in categories if c['isthing']]
-    stuff = [c for c in categories if not c['isthing']]
-    ordered = things + stuff
-    return dict(
-        classes=tuple(c['name'] for c in ordered),
-        thing_classes=tuple(c['name'] for c in things),
-        stuff_classes=tuple(c['name'] for c in stuff),
-        category_ids=tuple(int(c['id']) for c in ordered),
-        cat2label={int(c['id']): i for i, c in enumerate(ordered)},
-        isthing=tuple(bool(c['isthing']) for c in ordered),
-        palette=[tuple(c.get('color', _default_color(i))) for i, c in enumerate(ordered)],
-        categories=ordered,
-    )
-
-
-def _default_color(i: int):
-    return ((i * 67 + 40) % 256, (i * 131 + 90) % 256, (i * 29 + 170) % 256)
 
 
 @DATASETS.register_module()

@@ -30,6 +30,7 @@ from .toy_panoptic import (
     TOY_CATEGORIES,
     _thing_mask,
     _unique_ids,
+    numbered_scenes,
     render_stuff,
     write_panoptic_split,
 )
@@ -123,7 +124,7 @@ def make_toy_open_vocab(out_dir: str, num_train: int = 2000, num_val: int = 100,
         categories = [{k: v for k, v in c.items() if k != 'pattern'}
                       for c in allowed + STUFF_CATEGORIES]
         written[split] = write_panoptic_split(
-            out_dir, split, render, n, categories,
+            out_dir, split, numbered_scenes(render, n), n, categories,
             dict(description='mmpanoptic open-vocabulary toy', seed=seed, novel=list(NOVEL)),
             progress)
     return written

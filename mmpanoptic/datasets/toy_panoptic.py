@@ -20,15 +20,20 @@ Generation is deterministic: image ``k`` of a split depends only on
 >>> img.shape, img.dtype, ids.shape, ids.dtype
 ((64, 80, 3), dtype('uint8'), (64, 80), dtype('int64'))
 """
-import json
 import os
 import os.path as osp
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Sequence, Tuple
 
 import cv2
 import numpy as np
 
-from mmpanoptic.structures import id2rgb, mask_bbox
+from mmpanoptic.fileio import write_json, write_panoptic_png, write_rgb_png
+from mmpanoptic.structures import mask_bbox
+
+from .converters.common import with_progress
+
+# (file name, RGB image, id map, segments_info, extra fields of the image entry)
+Scene = Tuple[str, np.ndarray, np.ndarray, List[Dict], Dict]
 
 # Category ids are deliberately not contiguous (like COCO's); the datasets map
 # them to contiguous labels with things first.
@@ -185,35 +190,38 @@ def render_scene(seed: int, height: int = 128, width: int = 128,
     return image, ids, info
 
 
-def write_panoptic_split(out_dir: str, split: str, render: Callable[[int], tuple], n: int,
-                         categories: List[Dict], info: Dict, progress: bool = True) -> str:
-    """Write ``n`` scenes ``render(k) -> (RGB image, id map, segments_info)``
-    as one COCO panoptic split (``OUT/{split}/``, ``OUT/annotations/
-    panoptic_{split}.json`` and its PNG folder); returns the JSON path."""
-    from mmengine.utils import ProgressBar
-
+def write_panoptic_split(out_dir: str, split: str, scenes: Iterable[Scene], total: int,
+                         categories: List[Dict], info: Dict, progress: bool = True,
+                         json_copies: Sequence[str] = ()) -> str:
+    """Write scenes ``(file name, RGB image, id map, segments_info, extra
+    image fields)`` as one COCO panoptic split (``OUT/{split}/``,
+    ``OUT/annotations/panoptic_{split}.json`` and its PNG folder, plus the
+    same JSON at ``json_copies``); returns the JSON path.  Files go through
+    :mod:`mmpanoptic.fileio`."""
     img_dir = osp.join(out_dir, split)
     seg_dir = osp.join(out_dir, 'annotations', f'panoptic_{split}')
-    os.makedirs(img_dir, exist_ok=True)
-    os.makedirs(seg_dir, exist_ok=True)
     images, annotations = [], []
-    bar = ProgressBar(n) if progress and n else None
-    for k in range(n):
-        img, ids, segments = render(k)
-        name = f'{k + 1:012d}.png'
-        cv2.imwrite(osp.join(img_dir, name), img[..., ::-1])
-        cv2.imwrite(osp.join(seg_dir, name), id2rgb(ids)[..., ::-1])
-        images.append(dict(id=k + 1, file_name=name, height=img.shape[0], width=img.shape[1]))
-        annotations.append(dict(image_id=k + 1, file_name=name, segments_info=segments))
-        if bar is not None:
-            bar.update()
-    if bar is not None:
-        print()
+    for name, img, ids, segments, fields in with_progress(scenes, progress, total):
+        write_rgb_png(osp.join(img_dir, name), img)
+        write_panoptic_png(osp.join(seg_dir, name), ids)
+        image_id = len(images) + 1
+        images.append(dict(id=image_id, file_name=name, height=img.shape[0],
+                           width=img.shape[1], **fields))
+        annotations.append(dict(image_id=image_id, file_name=name, segments_info=segments))
+    os.makedirs(img_dir, exist_ok=True)  # an empty split still has its folders
+    os.makedirs(seg_dir, exist_ok=True)
+    data = dict(info=info, images=images, annotations=annotations, categories=categories)
     ann_file = osp.join(out_dir, 'annotations', f'panoptic_{split}.json')
-    with open(ann_file, 'w') as f:
-        json.dump(dict(info=info, images=images, annotations=annotations,
-                       categories=categories), f)
+    for path in (ann_file, *json_copies):
+        write_json(path, data)
     return ann_file
+
+
+def numbered_scenes(render: Callable[[int], tuple], n: int) -> Iterable[Scene]:
+    """``render(k) -> (image, ids, segments_info)`` for k < n as scenes named
+    ``{k + 1:012d}.png`` (COCO's file names)."""
+    for k in range(n):
+        yield (f'{k + 1:012d}.png', *render(k), {})
 
 
 def make_toy_panoptic(out_dir: str, num_train: int = 200, num_val: int = 50,
@@ -229,6 +237,7 @@ def make_toy_panoptic(out_dir: str, num_train: int = 200, num_val: int = 50,
                                 height=height, width=width)
 
         written[split] = write_panoptic_split(
-            out_dir, split, render, counts[split], TOY_CATEGORIES,
+            out_dir, split, numbered_scenes(render, counts[split]), counts[split],
+            TOY_CATEGORIES,
             dict(description='mmpanoptic toy panoptic', seed=seed), progress)
     return written

@@ -15,17 +15,24 @@ Written in three layouts, all from the same frames:
 - STEP style: ``step_{split}/<video>/<frame>.png`` with R = category id
   (255 void), G * 256 + B = instance (``video_eval.py --layout step``).
 """
-import json
-import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Dict, Iterable, List, Tuple
 
 import cv2
 import numpy as np
 
-from mmpanoptic.structures import id2rgb, mask_bbox
+from mmpanoptic.fileio import write_json, write_step_frame
+from mmpanoptic.structures import mask_bbox
 
-from .toy_panoptic import _BASE_RGB, TOY_CATEGORIES, _thing_mask, _unique_ids, render_stuff
+from .toy_panoptic import (
+    _BASE_RGB,
+    TOY_CATEGORIES,
+    Scene,
+    _thing_mask,
+    _unique_ids,
+    render_stuff,
+    write_panoptic_split,
+)
 
 
 def render_video(seed: int, num_frames: int = 10, height: int = 128, width: int = 128,
@@ -94,51 +101,34 @@ def make_toy_video(out_dir: str, num_train: int = 40, num_val: int = 6,
                    num_frames: int = 10, height: int = 128, width: int = 128,
                    seed: int = 0, progress: bool = True) -> Dict[str, str]:
     """Write the toy video dataset; returns ``{split: COCO panoptic ann_file}``."""
-    from mmengine.utils import ProgressBar
-    cat_by_id = {c['id']: c for c in TOY_CATEGORIES}
     written = {}
     for split_idx, (split, n) in enumerate((('train', num_train), ('val', num_val))):
-        img_dir = osp.join(out_dir, split)
+        scenes = _video_scenes(out_dir, split, seed * 1_000_003 + split_idx * 100_003, n,
+                               num_frames, height, width)
         seg_dir = osp.join(out_dir, 'annotations', f'panoptic_{split}')
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(seg_dir, exist_ok=True)
-        images, annotations = [], []
-        bar = ProgressBar(n) if progress and n else None
-        for v in range(n):
-            inst_of: Dict[int, int] = {}  # STEP instance numbers, stable per video
-            frames = render_video(seed * 1_000_003 + split_idx * 100_003 + v, num_frames,
-                                  height, width)
-            for t, (img, ids, info) in enumerate(frames):
-                name = f'{v:04d}_{t:04d}'
-                cv2.imwrite(osp.join(img_dir, name + '.png'), img[..., ::-1])
-                cv2.imwrite(osp.join(seg_dir, name + '.png'), id2rgb(ids)[..., ::-1])
-                image_id = len(images) + 1
-                images.append(dict(id=image_id, file_name=name + '.png', height=height,
-                                   width=width, video_id=v, frame_id=t))
-                annotations.append(dict(image_id=image_id, file_name=name + '.png',
-                                        segments_info=info))
-                step_dir = osp.join(out_dir, f'step_{split}', f'{v:04d}')
-                os.makedirs(step_dir, exist_ok=True)
-                cat = np.full(ids.shape, 255, np.int64)
-                inst = np.zeros(ids.shape, np.int64)
-                for s in info:
-                    m = ids == s['id']
-                    cat[m] = s['category_id']
-                    if cat_by_id[s['category_id']]['isthing']:
-                        inst[m] = inst_of.setdefault(s['id'], len(inst_of) + 1)
-                cv2.imwrite(osp.join(step_dir, f'{t:04d}.png'),
-                            np.stack([inst % 256, inst // 256, cat], -1).astype(np.uint8))
-            if bar is not None:
-                bar.update()
-        if bar is not None:
-            print()
-        data = dict(info=dict(description='mmpanoptic toy video panoptic', seed=seed),
-                    images=images, annotations=annotations, categories=TOY_CATEGORIES)
-        ann_file = osp.join(out_dir, 'annotations', f'panoptic_{split}.json')
-        for path in (ann_file, osp.join(seg_dir, f'{split}.json')):
-            with open(path, 'w') as f:
-                json.dump(data, f)
-        written[split] = ann_file
-    with open(osp.join(out_dir, 'categories.json'), 'w') as f:
-        json.dump(TOY_CATEGORIES, f)
+        written[split] = write_panoptic_split(
+            out_dir, split, scenes, n * num_frames, TOY_CATEGORIES,
+            dict(description='mmpanoptic toy video panoptic', seed=seed), progress,
+            json_copies=[osp.join(seg_dir, f'{split}.json')])
+    write_json(osp.join(out_dir, 'categories.json'), TOY_CATEGORIES)
     return written
+
+
+def _video_scenes(out_dir: str, split: str, seed: int, num_videos: int, num_frames: int,
+                  height: int, width: int) -> Iterable[Scene]:
+    """The frames of every video as scenes named ``<video>_<frame>.png``; the
+    STEP layout's frame of each is written on the way."""
+    cat_by_id = {c['id']: c for c in TOY_CATEGORIES}
+    for v in range(num_videos):
+        inst_of: Dict[int, int] = {}  # STEP instance numbers, stable per video
+        for t, (img, ids, info) in enumerate(render_video(seed + v, num_frames, height, width)):
+            cat = np.full(ids.shape, 255, np.int64)
+            inst = np.zeros(ids.shape, np.int64)
+            for s in info:
+                m = ids == s['id']
+                cat[m] = s['category_id']
+                if cat_by_id[s['category_id']]['isthing']:
+                    inst[m] = inst_of.setdefault(s['id'], len(inst_of) + 1)
+            write_step_frame(osp.join(out_dir, f'step_{split}', f'{v:04d}', f'{t:04d}.png'),
+                             cat, inst)
+            yield f'{v:04d}_{t:04d}.png', img, ids, info, dict(video_id=v, frame_id=t)

@@ -9,13 +9,13 @@ and ``bbox`` against the pixels, size against the image entry) and, given the
 images folder, checks that each image exists with the size the JSON says.
 The CLI is ``tools/misc/validate_panoptic_dataset.py``.
 """
-import json
 import os.path as osp
 from collections import Counter
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Tuple
 
-import numpy as np
+from mmpanoptic.fileio import ID_MASK, PanopticFileError, read_json, read_png_words
+from mmpanoptic.structures import segment_pixels
 
 
 @dataclass
@@ -42,10 +42,9 @@ def load_json(path: str) -> Tuple[Optional[dict], List[Problem]]:
     if not osp.isfile(path):
         return None, [Problem('missing json', path, 'file not found')]
     try:
-        with open(path) as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        return None, [Problem('invalid json', path, f'not valid JSON: {e}')]
+        data = read_json(path)
+    except PanopticFileError as e:
+        return None, [Problem('invalid json', path, 'not valid JSON: ' + str(e).split(': ', 1)[-1])]
     need = [k for k in ('images', 'annotations', 'categories')
             if not isinstance(data, dict) or not isinstance(data.get(k), list)]
     if need:
@@ -128,34 +127,6 @@ def check_json(data: dict, path: str) -> List[Problem]:
     return problems
 
 
-def segment_pixels(ids: np.ndarray) -> Dict[int, Tuple[int, List[int]]]:
-    """``{id: (area, [x, y, w, h])}`` of an (H, W) id map, in one pass.
-
-    Pixels are split into horizontal runs of one id (row ends also end a
-    run); areas and boxes are reductions over the ~few thousand runs."""
-    h, w = ids.shape
-    flat = ids.reshape(-1)
-    if flat.size == 0:
-        return {}
-    change = flat[1:] != flat[:-1]
-    change[w - 1::w] = True  # a run never continues onto the next row
-    starts = np.concatenate(([0], np.flatnonzero(change) + 1))
-    ends = np.append(starts[1:], flat.size)
-    uniq, inverse = np.unique(flat[starts], return_inverse=True)
-    area = np.bincount(inverse, weights=ends - starts, minlength=len(uniq))
-    rows, c0, c1 = starts // w, starts % w, (ends - 1) % w
-    x0 = np.full(len(uniq), w)
-    y0 = np.full(len(uniq), h)
-    x1 = np.full(len(uniq), -1)
-    y1 = np.full(len(uniq), -1)
-    np.minimum.at(x0, inverse, c0)
-    np.minimum.at(y0, inverse, rows)
-    np.maximum.at(x1, inverse, c1)
-    np.maximum.at(y1, inverse, rows)
-    return {int(i): (int(a), [int(a0), int(b0), int(a1 - a0 + 1), int(b1 - b0 + 1)])
-            for i, a, a0, b0, a1, b1 in zip(uniq, area, x0, y0, x1, y1)}
-
-
 def _bbox_differs(given, actual) -> bool:
     try:
         return len(given) != 4 or any(abs(float(g) - a) > 1e-6 for g, a in zip(given, actual))
@@ -166,8 +137,6 @@ def _bbox_differs(given, actual) -> bool:
 def check_one_png(ann: dict, image: Optional[dict], png_dir: str,
                   images_dir: Optional[str] = None) -> List[Problem]:
     """Problems of one annotation's PNG (and image file)."""
-    from mmpanoptic.evaluation.files.coco_panoptic import ID_MASK, read_png_words
-    from mmpanoptic.evaluation.functional.pq import PanopticEvalError
     problems: List[Problem] = []
     name = _image_name(ann)
     png = osp.join(png_dir, ann['file_name'])
@@ -192,7 +161,7 @@ def check_one_png(ann: dict, image: Optional[dict], png_dir: str,
         return problems + [Problem('missing png', png, 'PNG not found', name)]
     try:
         ids = read_png_words(png, name) & ID_MASK
-    except PanopticEvalError as e:
+    except PanopticFileError as e:
         return problems + [Problem('unreadable png', png, str(e).split(': ', 1)[-1], name)]
     if image is not None and 'height' in image and 'width' in image \
             and ids.shape != (image['height'], image['width']):

@@ -1,9 +1,10 @@
 """Video panoptic data in COCO panoptic format (one entry per annotated frame)."""
 from typing import List
 
+from mmpanoptic.fileio import PanopticAnnotationError
 from mmpanoptic.registry import DATASETS
 
-from .coco_panoptic import CocoPanopticDataset, PanopticAnnotationError
+from .coco_panoptic import CocoPanopticDataset
 
 
 @DATASETS.register_module()

@@ -1,4 +1,4 @@
-from .compat import allow_mmengine_checkpoints, apply_compat_patches
+from ..compat import allow_mmengine_checkpoints, apply_compat_patches
 from .setup_env import register_all_modules
 
 __all__ = [

@@ -7,8 +7,9 @@ import cv2
 import numpy as np
 import pytest
 
-from mmpanoptic.datasets import CocoPanopticDataset, PanopticAnnotationError
+from mmpanoptic.datasets import CocoPanopticDataset
 from mmpanoptic.datasets.transforms import LoadPanopticAnnotations, PackPanopticInputs
+from mmpanoptic.fileio import PanopticAnnotationError
 from mmpanoptic.structures import rgb2id
 
 COCO = osp.join(osp.dirname(__file__), '..', 'data', 'coco_panoptic_sample')

@@ -7,13 +7,13 @@ import cv2
 import numpy as np
 import pytest
 
-from mmpanoptic.datasets.panoptic_converters import (
-    ConversionError,
+from mmpanoptic.datasets.converters import (
     convert_semantic_instances,
     panoptic_to_semantic,
     semantic_instances_to_panoptic,
 )
 from mmpanoptic.datasets.validation import check_json, check_pngs
+from mmpanoptic.fileio import ConversionError
 from mmpanoptic.structures import rgb2id
 
 CATS = [dict(id=1, name='person', isthing=1), dict(id=3, name='car', isthing=1),
@@ -114,7 +114,7 @@ def test_cityscapes_gtfine_layout_converts_and_loads(tmp_path):
     region, a class not evaluated (caravan) and an unlabeled one become the
     cityscapesscripts panoptic format, which passes the validator and loads
     with CityscapesPanopticDataset."""
-    from mmpanoptic.datasets.panoptic_converters import (
+    from mmpanoptic.datasets.converters import (
         cityscapes_panoptic_image,
         cityscapes_to_coco_panoptic,
     )
@@ -186,7 +186,7 @@ def _ade_scene():
 
 
 def test_ade20k_image_by_hand():
-    from mmpanoptic.datasets.panoptic_converters import (
+    from mmpanoptic.datasets.converters import (
         ADE20K_INSTANCE_TO_SCENEPARSE,
         ade20k_panoptic_image,
     )
@@ -233,7 +233,7 @@ def test_ade20k_release_layout_converts_validates_and_loads(tmp_path, capsys):
     mapping = tmp_path / 'categoryMapping.txt'
     mapping.write_text('Instacne100\tSceneParse150\tFullADE20K\n' + ''.join(
         f'{k + 1}\t\t{v}\t\t{1000 + k}\n' for k, v in enumerate(
-            __import__('mmpanoptic.datasets.panoptic_converters', fromlist=['x'])
+            __import__('mmpanoptic.datasets.converters', fromlist=['x'])
             .ADE20K_INSTANCE_TO_SCENEPARSE)))
     code, out, _ = _run_tool('ade20k_to_coco_panoptic.py', '--root', str(root),
                              '--mapping', str(mapping), capsys=capsys)
@@ -282,7 +282,7 @@ def _mapillary_png():
 
 
 def test_mapillary_instance_png_by_hand():
-    from mmpanoptic.datasets.panoptic_converters import (
+    from mmpanoptic.datasets.converters import (
         mapillary_categories,
         mapillary_panoptic_image,
     )
@@ -383,7 +383,7 @@ def test_cityscapes_converter_equals_cityscapesscripts(tmp_path, use_train_id):
     categories, images, segments (id, category, area, box, crowd) and pixels."""
     from cityscapesscripts.preparation.createPanopticImgs import convert2panoptic
 
-    from mmpanoptic.datasets.panoptic_converters import cityscapes_to_coco_panoptic
+    from mmpanoptic.datasets.converters import cityscapes_to_coco_panoptic
     gt = _cityscapes_gtfine(tmp_path)
     ref_dir = tmp_path / 'ref'
     ref_dir.mkdir()
@@ -420,7 +420,7 @@ def test_cityscapes_converter_equals_cityscapesscripts(tmp_path, use_train_id):
 
 
 def test_cityscapes_unknown_label_id_is_an_error_or_counted_void(tmp_path):
-    from mmpanoptic.datasets.panoptic_converters import (
+    from mmpanoptic.datasets.converters import (
         cityscapes_panoptic_image,
         cityscapes_to_coco_panoptic,
     )

@@ -5,7 +5,8 @@ import os.path as osp
 import numpy as np
 
 from mmpanoptic.datasets import VideoPanopticDataset, make_toy_video, render_video
-from mmpanoptic.evaluation.files.video import evaluate_video_dirs, load_categories
+from mmpanoptic.evaluation.files.video_eval import evaluate_video_dirs
+from mmpanoptic.fileio import load_categories
 
 
 def test_render_video_ids_persist_and_things_move():

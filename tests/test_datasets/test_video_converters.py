@@ -7,14 +7,14 @@ import shutil
 import pytest
 
 from mmpanoptic.datasets import TOY_CATEGORIES, VideoPanopticDataset, make_toy_video
-from mmpanoptic.datasets.transforms import LoadPanopticAnnotations
-from mmpanoptic.datasets.video_converters import (
+from mmpanoptic.datasets.converters import (
     check_track_ids,
     cityscapes_vps_to_coco_video,
     step_to_coco_video,
     vipseg_to_coco_video,
 )
-from mmpanoptic.evaluation.functional.pq import PanopticEvalError
+from mmpanoptic.datasets.transforms import LoadPanopticAnnotations
+from mmpanoptic.fileio import ConversionError
 from mmpanoptic.structures import rgb2id
 
 from ..e2e_utils import run_tool
@@ -97,7 +97,7 @@ def test_cityscapes_vps_gets_video_and_frame_ids(toy, tmp_path):
         [(i['video_id'], i['frame_id']) for i in coco['images']]
     bad = dict(stripped, images=[dict(stripped['images'][0], file_name='frankfurt.png')])
     src.write_text(json.dumps(bad))
-    with pytest.raises(PanopticEvalError, match='<video>_<frame>'):
+    with pytest.raises(ConversionError, match='<video>_<frame>'):
         cityscapes_vps_to_coco_video(str(src), str(tmp_path / 'out2.json'))
 
 
@@ -133,7 +133,7 @@ def test_track_id_reused_by_another_class_is_an_error(tmp_path):
                              dict(image_id=2, segments_info=[dict(id=5, category_id=2)])])
     p = tmp_path / 'a.json'
     p.write_text(json.dumps(data))
-    with pytest.raises(PanopticEvalError, match='image 2, segment 5: category 2 but 1'):
+    with pytest.raises(ConversionError, match='image 2, segment 5: category 2 but 1'):
         check_track_ids(str(p))
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mmpanoptic.datasets.toy_open_vocab import NOVEL, make_toy_open_vocab
-from mmpanoptic.evaluation.files.coco_panoptic import evaluate_panoptic_files
+from mmpanoptic.evaluation.files.pq_eval import evaluate_panoptic_files
 
 from ..e2e_utils import data_options, last_checkpoint, read_json, record_result, run_tool
 

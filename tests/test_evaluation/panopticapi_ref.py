@@ -11,7 +11,6 @@ import os
 import os.path as osp
 
 import numpy as np
-import pytest
 from PIL import Image
 
 from mmpanoptic.structures import id2rgb

@@ -12,13 +12,14 @@ import pytest
 import torch
 
 from mmpanoptic.evaluation import PanopticQualityMetric
-from mmpanoptic.evaluation.files.coco_panoptic import evaluate_panoptic_files, summary_to_json
+from mmpanoptic.evaluation.files.pq_eval import evaluate_panoptic_files, summary_to_json
 from mmpanoptic.evaluation.functional import (
     PanopticEvalError,
     PQStats,
     pq_image_stats_by_size,
     pq_summary,
 )
+from mmpanoptic.fileio import PanopticFileError
 from mmpanoptic.structures import id2rgb
 
 HERE = osp.dirname(__file__)
@@ -113,11 +114,11 @@ def test_bad_files(tmp_path):
 
     png = osp.join(d, 'pred', first['file_name'])
     os.rename(png, png + '.bak')
-    with pytest.raises(PanopticEvalError, match=f'{image} .*PNG not found'):
+    with pytest.raises(PanopticFileError, match=f'{image} .*PNG not found'):
         evaluate_panoptic_files(*_args(d), progress=False)
     with open(png, 'wb') as f:
         f.write(b'not a png')
-    with pytest.raises(PanopticEvalError, match=f'{image} .*unreadable'):
+    with pytest.raises(PanopticFileError, match=f'{image} .*unreadable'):
         evaluate_panoptic_files(*_args(d), progress=False)
     import cv2
     cv2.imwrite(png, np.zeros((5, 7, 3), np.uint8))
@@ -352,7 +353,7 @@ def test_png_evaluation_matches_panopticapi_on_random_coco_like_images(seed, tmp
 def test_png_decoders_agree(tmp_path, monkeypatch):
     """The libspng path and the OpenCV fallback give the same id words,
     also for an RGBA file (alpha ignored, as panopticapi does)."""
-    from mmpanoptic.evaluation.files import coco_panoptic
+    from mmpanoptic.fileio import png as png_io
     rng = np.random.default_rng(0)
     ids = rng.integers(0, 2**24, (13, 17))
     rgb = id2rgb(ids)
@@ -361,10 +362,10 @@ def test_png_decoders_agree(tmp_path, monkeypatch):
     Image.fromarray(np.dstack([rgb, rng.integers(0, 256, (13, 17), np.uint8)])).save(
         tmp_path / 'b.png')
     for name in ('a.png', 'b.png'):
-        got = [coco_panoptic.read_png_words(str(tmp_path / name), 'img') & 0xFFFFFF]
+        got = [png_io.read_png_words(str(tmp_path / name), 'img') & 0xFFFFFF]
         with monkeypatch.context() as m:
-            m.setattr(coco_panoptic, 'pyspng', None)
-            got.append(coco_panoptic.read_png_words(str(tmp_path / name), 'img') & 0xFFFFFF)
+            m.setattr(png_io, 'pyspng', None)
+            got.append(png_io.read_png_words(str(tmp_path / name), 'img') & 0xFFFFFF)
         for g in got:
             np.testing.assert_array_equal(g, ids)
 

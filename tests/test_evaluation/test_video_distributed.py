@@ -99,8 +99,8 @@ def test_two_processes_give_the_single_process_vpq_and_stq(tmp_path):
 def test_default_sampler_split_is_refused(tmp_path):
     """The same data dealt frame by frame (DefaultSampler's way) is an error,
     not a silently wrong number."""
-    from mmpanoptic.evaluation.functional.pq import PanopticEvalError
     from mmpanoptic.evaluation.metrics import VideoPanopticMetric
+    from mmpanoptic.fileio import PanopticEvalError
     data = FakeVideoDataset()
     results = []
     for rank in range(2):

@@ -101,3 +101,23 @@ def test_missing_prediction_and_unknown_category_are_named(tmp_path):
                                                                      np.zeros((2, 2), int)))
     proc = run(*args)
     assert 'video v0 frame 000000.png' in proc.stderr and 'unknown category id 9' in proc.stderr
+
+
+def test_cli_starts_without_torch(tmp_path):
+    """The video CLI reads its files through mmpanoptic.fileio (numpy, OpenCV):
+    no torch / OpenMMLab import, as the PQ CLI."""
+    cats = [dict(id=0, name='road', isthing=0), dict(id=11, name='person', isthing=1)]
+    (tmp_path / 'cats.json').write_text(json.dumps(cats))
+    cat = np.zeros((4, 6), int)
+    cat[1:3, 1:3] = 11
+    for root in ('gt', 'pred'):
+        write_rgb(str(tmp_path / root / 'v0' / '000000.png'), step_png(cat, np.where(cat, 3, 0)))
+    code = ('import runpy, sys\n'
+            f'sys.argv = ["video_eval.py", "--gt", {str(tmp_path / "gt")!r}, "--pred", '
+            f'{str(tmp_path / "pred")!r}, "--categories", {str(tmp_path / "cats.json")!r}]\n'
+            'runpy.run_path("tools/analysis_tools/video_eval.py", run_name="__main__")\n'
+            'heavy = [m for m in ("torch", "mmengine", "mmcv", "mmdet") if m in sys.modules]\n'
+            'print("HEAVY", heavy)\n')
+    proc = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert 'HEAVY []' in proc.stdout and 'STQ 100.00' in proc.stdout

@@ -6,8 +6,8 @@ import pytest
 import torch
 from mmengine.structures import PixelData
 
-from mmpanoptic.evaluation.functional.pq import PanopticEvalError
 from mmpanoptic.evaluation.metrics import VideoPanopticMetric
+from mmpanoptic.fileio import PanopticEvalError
 
 from ..e2e_utils import read_json
 

@@ -5,8 +5,8 @@ import sys
 import numpy as np
 import pytest
 
-from mmpanoptic.evaluation.functional.pq import PanopticEvalError
 from mmpanoptic.evaluation.functional.vpq import vpq_summary, vpq_video_stats
+from mmpanoptic.fileio import PanopticEvalError
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(ROOT, 'benchmarks'))

@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from mmdet.registry import MODELS as MMDET_MODELS
 from mmengine.config import Config, ConfigDict
 
-from mmpanoptic.models.converters import (
-    ConversionError,
+from mmpanoptic.fileio import CheckpointConversionError as ConversionError
+from mmpanoptic.models.checkpoints.detectron2_keys import (
     convert_mask2former_d2,
     convert_panoptic_deeplab_d2,
 )

@@ -201,7 +201,7 @@ def test_fcclip_checks_its_parts():
 def test_zero_shot_configs_predict_with_their_vocabulary(dataset):
     """The COCO-trained FC-CLIP (RN50 CLIP, random weights here) switched to
     the zero-shot dataset's bundled vocabulary predicts in its label space."""
-    from mmpanoptic.models.classifiers import load_vocabulary
+    from mmpanoptic.vocabularies import load_vocabulary
 
     from ..test_configs import without_clip_weights
     cfg = Config.fromfile(osp.join(

@@ -147,25 +147,25 @@ def test_detections_map_back_to_the_original_image_and_merge_by_class():
     assert scores.tolist() == pytest.approx([0.9])
 
 
-class _RampMaskHead:
-    """A RoI head stand-in: records the RoIs and returns, for every RoI and
-    class, the mask ``column index + 10 * class + 100 * view`` (the view is
-    read from the feature value)."""
+class _RampMasks:
+    """A two-stage model stand-in: ``roi_mask_logits`` records the boxes and
+    returns, for every box, the mask ``column index + 10 * class + 100 *
+    view`` (the view is read from the feature value)."""
 
-    def __init__(self, size=4, classes=3):
-        self.size, self.classes, self.rois = size, classes, []
+    def __init__(self, size=4):
+        self.size, self.boxes = size, []
 
-    def _mask_forward(self, x, rois):
-        self.rois.append(rois.clone())
+    def roi_mask_logits(self, x, boxes, labels):
+        self.boxes.append(boxes[0].clone())
         view = float(x[0].flatten()[0])
         col = torch.arange(self.size, dtype=torch.float32).expand(self.size, -1)
-        cls = torch.arange(self.classes, dtype=torch.float32)[:, None, None] * 10
-        return dict(mask_preds=(col + cls + 100 * view).expand(len(rois), -1, -1, -1))
+        cls = labels[0].float()[:, None, None] * 10
+        return [col + cls + 100 * view]
 
 
 def test_roi_masks_are_taken_in_each_view_and_unflipped_before_the_mean():
     from mmpanoptic.models.tta import merge_roi_masks
-    head = _RampMaskHead()
+    head = _RampMasks()
     plain = dict(img_shape=(40, 60), scale_factor=(1., 1.), flip=False)
     flipped = dict(img_shape=(80, 120), scale_factor=(2., 2.), flip=True,
                    flip_direction='horizontal')
@@ -174,7 +174,7 @@ def test_roi_masks_are_taken_in_each_view_and_unflipped_before_the_mean():
     logits = merge_roi_masks(head, feats, [plain, flipped], boxes, labels, probabilities=False)
     # view 0: col + 20; view 1 (flipped back): (3 - col) + 20 + 100 -> mean 71.5.
     torch.testing.assert_close(logits, torch.full((1, 4, 4), 71.5))
-    torch.testing.assert_close(head.rois[1], torch.tensor([[0., 60., 10., 100., 50.]]))
+    torch.testing.assert_close(head.boxes[1], torch.tensor([[60., 10., 100., 50.]]))
     probs = merge_roi_masks(head, feats[:1], [plain], boxes, labels, probabilities=True)
     torch.testing.assert_close(probs[0, 0], (torch.arange(4.) + 20).sigmoid())
 

@@ -3,12 +3,8 @@ import json
 
 import pytest
 
-from mmpanoptic.models.classifiers import (
-    get_templates,
-    list_vocabularies,
-    load_vocabulary,
-    parse_vocabulary,
-)
+from mmpanoptic.models.classifiers import get_templates
+from mmpanoptic.vocabularies import list_vocabularies, load_vocabulary, parse_vocabulary
 
 
 @pytest.mark.parametrize('name,total,things', [

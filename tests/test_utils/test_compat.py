@@ -4,7 +4,7 @@ import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
 
-from mmpanoptic.utils.compat import apply_compat_patches, checkpoint_safe_globals
+from mmpanoptic.compat import apply_compat_patches, checkpoint_safe_globals
 
 
 def test_runner_style_checkpoint_loads_with_weights_only():
@@ -69,7 +69,7 @@ def test_getattr_stand_in_is_restricted():
 
     import pytest
 
-    from mmpanoptic.utils.compat import history_buffer_getattr
+    from mmpanoptic.compat import history_buffer_getattr
     assert history_buffer_getattr(HistoryBuffer, 'mean') == HistoryBuffer.mean
     with pytest.raises(pickle.UnpicklingError, match='only HistoryBuffer'):
         history_buffer_getattr(os, 'system')

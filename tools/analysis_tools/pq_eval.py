@@ -20,14 +20,14 @@ import os
 import sys
 import time
 
-from mmpanoptic.evaluation.files.coco_panoptic import (
-    PanopticEvalError,
+from mmpanoptic.evaluation.files.pq_eval import (
     evaluate_panoptic_files,
     load_panoptic_json,
     reuse_freed_memory,
     summary_to_json,
 )
 from mmpanoptic.evaluation.functional.pq import format_pq_table
+from mmpanoptic.fileio import PanopticError
 
 
 def parse_args():
@@ -63,7 +63,7 @@ def main():
                                           nproc=args.nproc, categories=args.categories,
                                           progress=not args.no_progress,
                                           errors=args.errors or bool(args.plot))
-    except PanopticEvalError as e:
+    except PanopticError as e:
         sys.exit(f'error: {e}')
     cats = {int(c['id']): dict(c) for c in gt['categories']}
     if args.categories:

@@ -4,15 +4,15 @@
         --categories categories.json --metrics vpq stq [--layout step|cityscapes-vps] \\
         [--window-frames 1 2 3 4] [--out results.json]
 
-Layouts and conventions: mmpanoptic/evaluation/files/video.py and docs/evaluation.md.
+Layouts and conventions: mmpanoptic/fileio/video_layouts.py and docs/evaluation.md.
 """
 import argparse
 import json
 import sys
 import time
 
-from mmpanoptic.evaluation.files.video import evaluate_video_dirs, load_categories
-from mmpanoptic.evaluation.functional.pq import PanopticEvalError
+from mmpanoptic.evaluation.files.video_eval import evaluate_video_dirs
+from mmpanoptic.fileio import PanopticError, load_categories
 
 
 def parse_args(argv=None):
@@ -40,7 +40,7 @@ def main(argv=None):
         cats = load_categories(args.categories)
         result = evaluate_video_dirs(args.gt, args.pred, cats, metrics=args.metrics,
                                      layout=args.layout, window_frames=args.window_frames)
-    except PanopticEvalError as e:
+    except PanopticError as e:
         sys.exit(f'error: {e}')
     if 'vpq' in result:
         print(f'{"VPQ":8}{"frames":>7} |{"All":>7}{"Things":>8}{"Stuff":>7}')

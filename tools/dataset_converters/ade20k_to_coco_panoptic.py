@@ -19,11 +19,11 @@ import argparse
 import os.path as osp
 import sys
 
-from mmpanoptic.datasets.panoptic_converters import (
-    ConversionError,
+from mmpanoptic.datasets.converters import (
     ade20k_to_coco_panoptic,
     read_ade20k_category_mapping,
 )
+from mmpanoptic.fileio import PanopticError
 
 
 def main(argv=None):
@@ -54,7 +54,7 @@ def main(argv=None):
                     for problem in problems[:20]:
                         print(f'  {problem}')
                     sys.exit(f'error: {len(problems)} problems in the converted {split} split')
-    except ConversionError as e:
+    except PanopticError as e:
         sys.exit(f'error: {e}')
 
 

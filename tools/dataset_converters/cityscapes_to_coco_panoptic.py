@@ -15,7 +15,8 @@ import argparse
 import os.path as osp
 import sys
 
-from mmpanoptic.datasets.panoptic_converters import ConversionError, cityscapes_to_coco_panoptic
+from mmpanoptic.datasets.converters import cityscapes_to_coco_panoptic
+from mmpanoptic.fileio import PanopticError
 
 
 def main(argv=None):
@@ -37,7 +38,7 @@ def main(argv=None):
                 args.gtfine, split, osp.join(out, f'cityscapes_panoptic_{split}.json'),
                 osp.join(out, f'cityscapes_panoptic_{split}'), use_train_id=args.use_train_id,
                 unknown_as_void=args.unknown_as_void, report=report)
-        except ConversionError as e:
+        except PanopticError as e:
             sys.exit(f'error: {e}')
         print(f'{split}: {n} images -> {osp.join(out, f"cityscapes_panoptic_{split}.json")}')
         if report.get('unknown_void_pixels'):

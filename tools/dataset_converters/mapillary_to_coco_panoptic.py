@@ -20,11 +20,11 @@ import argparse
 import os.path as osp
 import sys
 
-from mmpanoptic.datasets.panoptic_converters import (
-    ConversionError,
+from mmpanoptic.datasets.converters import (
     compare_panoptic,
     mapillary_to_coco_panoptic,
 )
+from mmpanoptic.fileio import PanopticError
 
 JSON_NAME = {'v1.2': 'panoptic_2018.json', 'v2.0': 'panoptic_2020.json'}
 
@@ -87,7 +87,7 @@ def main(argv=None):
                     print(f'  {line}')
                 print(f'{split}: {len(diffs)} differences from {ref_json}')
                 failed |= bool(diffs)
-    except ConversionError as e:
+    except PanopticError as e:
         sys.exit(f'error: {e}')
     sys.exit(1 if failed else 0)
 

@@ -10,7 +10,8 @@ config.
 import argparse
 import sys
 
-from mmpanoptic.datasets.panoptic_converters import ConversionError, panoptic_to_semantic
+from mmpanoptic.datasets.converters import panoptic_to_semantic
+from mmpanoptic.fileio import PanopticError
 
 
 def main(argv=None):
@@ -24,7 +25,7 @@ def main(argv=None):
     try:
         classes = panoptic_to_semantic(args.json, args.png_dir, args.out_dir,
                                        ignore_label=args.ignore_label)
-    except ConversionError as e:
+    except PanopticError as e:
         sys.exit(f'error: {e}')
     print(f'{len(classes)} classes, label order: {classes}')
 

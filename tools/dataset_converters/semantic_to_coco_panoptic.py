@@ -18,7 +18,8 @@ import argparse
 import json
 import sys
 
-from mmpanoptic.datasets.panoptic_converters import ConversionError, convert_semantic_instances
+from mmpanoptic.datasets.converters import convert_semantic_instances
+from mmpanoptic.fileio import PanopticError
 
 
 def main(argv=None):
@@ -39,7 +40,7 @@ def main(argv=None):
                                             args.out_json, args.out_png_dir,
                                             ignore_label=args.ignore_label,
                                             image_ext=args.image_ext)
-    except ConversionError as e:
+    except PanopticError as e:
         sys.exit(f'error: {e}')
     print(f'{report["images"]} images, {report["segments"]} segments -> {args.out_json}')
     if report['void_thing_pixels']:

@@ -16,17 +16,25 @@
         --out data/VIPSeg_720P/panoptic_train_video.json
 """
 import argparse
-import json
+import sys
 
-from mmpanoptic.datasets.video_converters import (
+from mmpanoptic.datasets.converters import (
     check_track_ids,
     cityscapes_vps_to_coco_video,
     step_to_coco_video,
     vipseg_to_coco_video,
 )
+from mmpanoptic.fileio import PanopticError, load_categories, read_json
 
 
 def main(argv=None):
+    try:
+        convert(argv)
+    except PanopticError as e:
+        sys.exit(f'error: {e}')
+
+
+def convert(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('layout', choices=['step', 'cityscapes-vps', 'vipseg'])
     p.add_argument('--out', required=True, help='output COCO panoptic JSON')
@@ -42,9 +50,7 @@ def main(argv=None):
                    if getattr(args, k) is None]
         if missing:
             p.error(f'step needs {" ".join(missing)}')
-        with open(args.categories) as f:
-            cats = json.load(f)
-        cats = cats.get('categories', cats) if isinstance(cats, dict) else cats
+        cats = load_categories(args.categories)
         out = step_to_coco_video(args.gt, cats, args.out, args.png_dir, image_dir=args.images,
                                  image_suffix=args.image_suffix)
     else:
@@ -53,8 +59,7 @@ def main(argv=None):
         convert = cityscapes_vps_to_coco_video if args.layout == 'cityscapes-vps' \
             else vipseg_to_coco_video
         out = convert(args.ann, args.out)
-    with open(out) as f:
-        data = json.load(f)
+    data = read_json(out)
     videos = len({img['video_id'] for img in data['images']})
     print(f'{out}: {videos} videos, {len(data["images"])} frames, '
           f'{check_track_ids(out)} tracks')

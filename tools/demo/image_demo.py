@@ -18,7 +18,6 @@ import os
 import os.path as osp
 
 
-
 def list_images(path):
     if osp.isdir(path):
         files = sorted(f for ext in ('png', 'jpg', 'jpeg', 'bmp')

@@ -4,10 +4,12 @@
         [--shape 800 1344] [--opset 17] [--verify IMAGE]
 
 The graph takes the normalised, padded image (1, 3, H, W) of a fixed size and
-returns what the model's fusion reads (mask classification models:
-``cls_logits``, ``mask_logits``; Panoptic FPN / UPSNet: the detections'
-``boxes``, ``scores``, ``labels``, their ``mask_logits`` and the
-``sem_logits``, with standard ONNX NMS, RoiAlign and DeformConv, opset >= 19); run
+returns what the model's fusion reads, chosen from the fusion's input keys
+(mask classification models: ``cls_logits``, ``mask_logits``;
+Panoptic-DeepLab: ``sem``, ``center``, ``offset``; Panoptic FPN / UPSNet,
+whose fusions read detections: the detections' ``boxes``, ``scores``,
+``labels``, their ``mask_logits`` and the ``sem_logits``, with standard ONNX
+NMS, RoiAlign and DeformConv, opset >= 19); run
 ``mmpanoptic.apis.export.fuse_onnx_outputs`` (the model's own fusion) on ONNX
 Runtime's outputs.  ``--verify IMAGE`` runs
 the exported graph with ONNX Runtime and compares it with PyTorch.  See

@@ -8,7 +8,7 @@ Reads ``.pkl`` (detectron2 model zoo, numpy arrays) or ``.pth``; writes
 ``tools/test.py``.  mmdet's own Mask2Former / MaskFormer checkpoints need no
 conversion.  Unknown keys stop the conversion with the key named.
 """
-from mmpanoptic.models.converters import convert_mask2former_d2, converter_cli
+from mmpanoptic.models.checkpoints.detectron2_keys import convert_mask2former_d2, converter_cli
 
 
 def main(argv=None):

@@ -9,7 +9,7 @@ Reads ``.pkl`` (detectron2 model zoo, numpy arrays) or ``.pth``; writes
 ``{'state_dict': ..., 'meta': {...}}`` loadable with ``load_from`` or
 ``tools/test.py``.  Unknown keys stop the conversion with the key named.
 """
-from mmpanoptic.models.converters import convert_panoptic_deeplab_d2, converter_cli
+from mmpanoptic.models.checkpoints.detectron2_keys import convert_panoptic_deeplab_d2, converter_cli
 
 
 def main(argv=None):

@@ -6,95 +6,37 @@
 #   data/coco/annotations/panoptic_{train2017,val2017}.json
 #   data/coco/annotations/panoptic_{train2017,val2017}/*.png
 # Class lists come from the annotation file (80 things, 53 stuff).
-dataset_type = 'CocoPanopticDataset'
+# Pipelines, loaders and evaluators come from mmpanoptic/config_builders.py
+# (written once for every dataset; `_base_` first keeps this a classic mmengine config).
+_base_ = []
+from mmpanoptic.config_builders import (  # noqa: E402
+    coco_panoptic_data,
+    coco_reference_differences,
+    test_pipeline,
+    train_pipeline,
+    tta_pipeline,
+)
+
+dataset_type = 'CocoPanopticDataset'  # (the loaders below name it themselves)
 data_root = 'data/coco/'
 backend_args = None
-
 image_size = (1024, 1024)
-train_pipeline = [
-    dict(type='LoadImageFromFile', to_float32=True, backend_args=backend_args),
-    dict(type='LoadPanopticAnnotations', backend_args=backend_args),
-    dict(type='mmdet.RandomFlip', prob=0.5),
-    dict(type='mmdet.RandomResize', scale=image_size, ratio_range=(0.1, 2.0),
-         keep_ratio=True),
-    dict(type='mmdet.RandomCrop', crop_size=image_size, crop_type='absolute',
-         recompute_bbox=True, allow_negative_crop=True),
-    dict(type='PackPanopticInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='mmdet.Resize', scale=(1333, 800), keep_ratio=True),
-    # Loaded after Resize: the gt used by the metric stays at original size.
-    dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
-         with_seg=False, with_panoptic=True, backend_args=backend_args),
-    dict(type='PackPanopticInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
+test_scale = (1333, 800)
 
+train_pipeline = train_pipeline(
+    dict(type='mmdet.RandomResize', scale=image_size, ratio_range=(0.1, 2.0), keep_ratio=True),
+    crop_size=image_size, flip_first=True, to_float32=True, backend_args=backend_args)
+test_pipeline = test_pipeline(test_scale, backend_args=backend_args)
 # Test-time augmentation (tools/test.py CONFIG CKPT --tta): the test scale first
 # (the reference view the others are mapped onto), then x0.75 and x1.25, each
 # with and without a horizontal flip.
 tta_model = dict(type='PanopticTTAModel')
-tta_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='TestTimeAug',
-         transforms=[
-             [dict(type='mmdet.Resize', scale=(1333, 800), keep_ratio=True),
-             dict(type='mmdet.Resize', scale=(1000, 600), keep_ratio=True),
-             dict(type='mmdet.Resize', scale=(1666, 1000), keep_ratio=True)],
-             [dict(type='mmdet.RandomFlip', prob=0.), dict(type='mmdet.RandomFlip', prob=1.)],
-             [dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
-                   with_seg=False, with_panoptic=True, backend_args=backend_args)],
-             [dict(type='PackPanopticInputs',
-                   meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
-                              'flip', 'flip_direction'))],
-         ])
-]
-
-train_dataloader = dict(
-    batch_size=2,
-    num_workers=2,
-    persistent_workers=True,
-    # mmdet's samplers (the iteration-based loop restarts the epoch itself).
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    batch_sampler=dict(type='mmdet.AspectRatioBatchSampler'),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/panoptic_train2017.json',
-        data_prefix=dict(img='train2017/', seg='annotations/panoptic_train2017/'),
-        filter_cfg=dict(filter_empty_gt=True, min_size=32),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=True,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/panoptic_val2017.json',
-        data_prefix=dict(img='val2017/', seg='annotations/panoptic_val2017/'),
-        test_mode=True,
-        pipeline=test_pipeline))
-test_dataloader = val_dataloader
-
-# PQ, instance AP (mmdet's CocoMetric on the thing segments) and semantic mIoU
-# (mmseg's IoUMetric on the label map) from one run.
-val_evaluator = [
-    dict(type='PanopticQualityMetric'),
-    # the official instances JSON (mmdet's path; an error when it is missing).  Without
-    # it: --cfg-options val_evaluator.1.gt_source=panoptic val_evaluator.1.ann_file=None
-    dict(type='InstanceFromPanopticMetric', metric=['bbox', 'segm'], gt_source='instances_json',
-         ann_file=data_root + 'annotations/instances_val2017.json'),
-    dict(type='SemanticIoUMetric'),
-]
+tta_pipeline = tta_pipeline(test_scale, backend_args=backend_args)
+# COCO's splits, mmdet's samplers and filter, PQ + instance AP on the official
+# instances JSON + mIoU (see coco_panoptic_data for how to run without that file).
+train_dataloader, val_dataloader, test_dataloader, val_evaluator = coco_panoptic_data(
+    data_root, train_pipeline, test_pipeline)
 # Settings that differ from the mmdet config this one reproduces, with why
 # (tests/test_models/test_mmdet_parity.py checks that no other one differs).
-reference_differences = dict(
-    evaluator='PQ is computed in memory with panopticapi\'s rules (the numbers of '
-    'mmdet\'s CocoPanopticMetric, tested) instead of writing PNGs; instance AP is mmdet\'s '
-    'CocoMetric (on instances_val2017.json when present, else on the panoptic thing '
-    'segments) and semantic mIoU mmseg\'s IoUMetric, for every model')
+reference_differences = coco_reference_differences()
 test_evaluator = val_evaluator

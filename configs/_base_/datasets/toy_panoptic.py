@@ -2,75 +2,44 @@
 #   python tools/dataset_converters/make_toy_panoptic.py --out data/toy
 # 128x128 images, 4 thing classes (ellipse, box, triangle, ring) and
 # 4 stuff classes (sky, grass, water, sand); see mmpanoptic/datasets/toy_panoptic.py.
+# Pipelines, loaders and evaluators come from mmpanoptic/config_builders.py
+# (written once for every dataset; `_base_` first keeps this a classic mmengine config).
+_base_ = []
+from mmpanoptic.config_builders import (  # noqa: E402
+    dataloaders,
+    image_evaluators,
+    split,
+    test_pipeline,
+    train_pipeline,
+    tta_pipeline,
+)
+
 dataset_type = 'CocoPanopticDataset'
 data_root = 'data/toy/'
+backend_args = None
+test_scale = (128, 128)
 
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPanopticAnnotations'),
-    # Resize to the native size: keeps scale_factor in the metainfo and lets
-    # toy data generated at another size still train at 128 px.
-    dict(type='mmdet.Resize', scale=(128, 128), keep_ratio=True),
-    dict(type='mmdet.RandomFlip', prob=0.5),
-    dict(type='PackPanopticInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='mmdet.Resize', scale=(128, 128), keep_ratio=True),
-    dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
-         with_seg=False, with_panoptic=True),
-    dict(type='PackPanopticInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
+# Resize to the native size: keeps scale_factor in the metainfo and lets toy
+# data generated at another size still train at 128 px.
+train_pipeline = train_pipeline(
+    dict(type='mmdet.Resize', scale=test_scale, keep_ratio=True), backend_args=backend_args)
+test_pipeline = test_pipeline(test_scale, backend_args=backend_args)
 # num_workers=0: on 2 cores a loader process would steal a core from the
 # model; decoding 128 px PNGs in the main process costs ~1 ms per image.
-train_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/panoptic_train2017.json',
-        data_prefix=dict(img='train2017/', seg='annotations/panoptic_train2017/'),
-        filter_cfg=dict(filter_empty_gt=True),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=4,
-    num_workers=0,
-    drop_last=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='annotations/panoptic_val2017.json',
-        data_prefix=dict(img='val2017/', seg='annotations/panoptic_val2017/'),
-        test_mode=True,
-        pipeline=test_pipeline))
-test_dataloader = val_dataloader
+train_dataloader, val_dataloader, test_dataloader = dataloaders(
+    dataset_type, data_root,
+    train=split('annotations/panoptic_train2017.json', 'train2017/',
+                'annotations/panoptic_train2017/'),
+    val=split('annotations/panoptic_val2017.json', 'val2017/', 'annotations/panoptic_val2017/'),
+    train_pipeline=train_pipeline, test_pipeline=test_pipeline, batch_size=4,
+    val_batch_size=4, num_workers=0, filter_cfg=dict(filter_empty_gt=True))
 
 # PQ, instance AP (mmdet's CocoMetric on the thing segments) and semantic mIoU
 # (mmseg's IoUMetric on the label map) from one run.
-val_evaluator = [
-    dict(type='PanopticQualityMetric'),
-    dict(type='InstanceFromPanopticMetric', metric=['bbox', 'segm']),
-    dict(type='SemanticIoUMetric'),
-]
+val_evaluator = image_evaluators()
 test_evaluator = val_evaluator
 
 # Test-time augmentation (tools/test.py CONFIG CKPT --tta): 3 scales x 2 flips.
 # The first view is the plain test view: the others are mapped onto it.
 tta_model = dict(type='PanopticTTAModel')
-tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TestTimeAug',
-         transforms=[
-             [dict(type='mmdet.Resize', scale=(s, s), keep_ratio=True) for s in (128, 112, 160)],
-             [dict(type='mmdet.RandomFlip', prob=0.), dict(type='mmdet.RandomFlip', prob=1.)],
-             [dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
-                   with_seg=False, with_panoptic=True)],
-             [dict(type='PackPanopticInputs',
-                   meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
-                              'flip', 'flip_direction'))],
-         ])
-]
+tta_pipeline = tta_pipeline(test_scale, ratios=(1.0, 0.875, 1.25), backend_args=backend_args)

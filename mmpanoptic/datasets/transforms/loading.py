@@ -1,17 +1,15 @@
 """Load COCO panoptic annotations (RGB-id PNG + segments_info)."""
 from typing import Optional
 
-import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmdet.structures.bbox import HorizontalBoxes
 from mmdet.structures.mask import BitmapMasks
 from mmengine import fileio
 
+from mmpanoptic.fileio import PanopticAnnotationError, decode_panoptic_png
 from mmpanoptic.registry import TRANSFORMS
-from mmpanoptic.structures import VOID, rgb2id
-
-from ..coco_panoptic import PanopticAnnotationError
+from mmpanoptic.structures import VOID
 
 IGNORE_INDEX = 255
 
@@ -60,14 +58,7 @@ class LoadPanopticAnnotations(BaseTransform):
             content = fileio.get(path, backend_args=self.backend_args)
         except (FileNotFoundError, OSError) as e:
             raise FileNotFoundError(f'panoptic PNG of {where} not found: {path}') from e
-        try:
-            rgb = mmcv.imfrombytes(content, flag='color', channel_order='rgb',
-                                   backend='cv2')
-        except Exception as e:  # cv2 raises several types on corrupt data
-            raise PanopticAnnotationError(f'{path} ({where}): unreadable PNG: {e}') from e
-        if rgb is None:
-            raise PanopticAnnotationError(f'{path} ({where}): unreadable PNG')
-        ids = rgb2id(rgb)
+        ids = decode_panoptic_png(content, where, path)
         expect = (results.get('height'), results.get('width'))
         if None not in expect and ids.shape != expect:
             raise PanopticAnnotationError(

@@ -4,8 +4,8 @@ from typing import Optional
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from mmpanoptic.models.classifiers.vocabulary import load_vocabulary
 from mmpanoptic.registry import HOOKS
+from mmpanoptic.vocabularies import load_vocabulary
 
 
 def _dataset_vocabulary(dataset):

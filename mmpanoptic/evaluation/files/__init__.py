@@ -2,9 +2,11 @@
 ``tools/analysis_tools/`` run), beside :mod:`..functional` (the maths) and
 :mod:`..metrics` (the runner's metrics on in-memory predictions).
 
-- :mod:`.coco_panoptic`: PQ of a COCO-panoptic JSON + PNG folder against the
+- :mod:`.pq_eval`: PQ of a COCO-panoptic JSON + PNG folder against the
   ground truth (panopticapi's rules and numbers).
-- :mod:`.video`: VPQ and STQ of per-frame PNGs in the KITTI-STEP or
-  Cityscapes-VPS layout (the STEP layout's readers live in
-  ``mmpanoptic/datasets/video_formats.py``, shared with the converters).
+- :mod:`.video_eval`: VPQ and STQ of per-frame PNGs in the KITTI-STEP or
+  Cityscapes-VPS layout.
+
+Both read their files through :mod:`mmpanoptic.fileio` (numpy and OpenCV
+only): the CLIs start without torch.
 """

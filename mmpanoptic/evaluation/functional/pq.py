@@ -26,11 +26,9 @@ from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from mmpanoptic.fileio.errors import PanopticEvalError
+
 VOID = 0
-
-
-class PanopticEvalError(ValueError):
-    """Bad input to the PQ evaluation; the message names image and segment."""
 
 
 def _segment_table(segments: Sequence[Mapping], image: str, kind: str,

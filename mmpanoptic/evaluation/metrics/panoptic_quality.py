@@ -1,15 +1,14 @@
 """Panoptic Quality for the mmengine runner, on in-memory predictions."""
-import json
-import os
 import os.path as osp
 from typing import Dict, Optional, Sequence
 
-import mmcv
 import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
+from mmpanoptic.fileio import write_json, write_panoptic_png
 from mmpanoptic.registry import METRICS
+from mmpanoptic.structures import mask_bbox
 
 from ..functional import (
     PanopticEvalError,
@@ -76,12 +75,10 @@ class PanopticQualityMetric(BaseMetric):
 
     def _dump(self, sample: dict, ids: np.ndarray, segments: list) -> dict:
         """Write one prediction PNG; return its COCO panoptic annotation."""
-        from mmpanoptic.structures import id2rgb, mask_bbox
         folder = f'{self.outfile_prefix}.panoptic'
-        os.makedirs(folder, exist_ok=True)
         img_id = sample.get('img_id')
         stem = osp.splitext(osp.basename(sample.get('img_path') or f'{img_id}'))[0]
-        mmcv.imwrite(id2rgb(ids)[..., ::-1], osp.join(folder, stem + '.png'))
+        write_panoptic_png(osp.join(folder, stem + '.png'), ids)
         areas = np.bincount(ids.ravel())
         infos = []
         for s in segments:
@@ -127,9 +124,8 @@ class PanopticQualityMetric(BaseMetric):
         categories = [dict(id=int(c), name=n, isthing=int(t)) for c, n, t in
                       zip(meta['category_ids'], meta['classes'], meta['isthing'])]
         images = [dict(id=a['image_id'], file_name=a['file_name']) for a in annotations]
-        with open(path, 'w') as f:
-            json.dump(dict(images=images, annotations=annotations, categories=categories), f)
-        return path
+        return write_json(path, dict(images=images, annotations=annotations,
+                                     categories=categories))
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         logger = MMLogger.get_current_instance()

@@ -5,10 +5,10 @@ import numpy as np
 from mmengine.dist import get_dist_info
 from mmengine.evaluator import BaseMetric
 
+from mmpanoptic.fileio import SHIFT, VOID_LABEL, PanopticEvalError, stq_labels
 from mmpanoptic.registry import METRICS
 
-from ..files.video import SHIFT, VOID_LABEL, stq_labels
-from ..functional import PanopticEvalError, PQStats, STQAccumulator, VPQStream, vpq_summary
+from ..functional import PQStats, STQAccumulator, VPQStream, vpq_summary
 from .panoptic_quality import _to_numpy
 
 

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
-from ..clip_checkpoint import load_clip_part
+from ..checkpoints.clip_weights import load_clip_part
 
 # (blocks per stage, width, output embed dim, attention-pool input resolution)
 CLIP_RESNET_ARCHS: Dict[str, tuple] = {
@@ -82,7 +82,7 @@ class CLIPResNet(nn.Module):
     Args:
         model_name: a key of :data:`CLIP_RESNET_ARCHS` (``'RN50'``, ...).
         checkpoint: whole-CLIP checkpoint (see
-            :func:`~mmpanoptic.models.clip_checkpoint.load_state_dict_file`).
+            :func:`~mmpanoptic.models.checkpoints.clip_weights.load_state_dict_file`).
         prefix: key prefix of the image tower (``'visual.'``).
         frozen: keep all weights and BN statistics fixed (FC-CLIP).
 

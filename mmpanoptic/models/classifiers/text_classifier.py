@@ -6,8 +6,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
+from mmpanoptic.vocabularies import load_vocabulary
 
-from .vocabulary import get_templates, load_vocabulary
+from .templates import get_templates
 
 # A class is a name or a list of synonyms ("person", ["person", "people"]).
 ClassName = Union[str, Sequence[str]]

@@ -23,7 +23,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
-from ..clip_checkpoint import load_clip_part
+from ..checkpoints.clip_weights import load_clip_part
 
 
 @MODELS.register_module()

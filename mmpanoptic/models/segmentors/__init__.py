@@ -1,9 +1,14 @@
 from .fc_clip import FCCLIP
-from .mask_classification import KNet, Mask2Former, MaskClassificationSegmentor, MaskFormer
+from .mask_classification_segmentor import (
+           KNet,
+           Mask2Former,
+           MaskClassificationSegmentor,
+           MaskFormer,
+)
 from .panoptic_deeplab import PanopticDeepLab
 from .panoptic_fpn import PanopticFPN, build_part
 from .upsnet import UPSNet
-from .video_panoptic import VideoPanopticSegmentor
+from .video_segmentor import VideoPanopticSegmentor
 
 __all__ = ['PanopticFPN', 'build_part', 'MaskClassificationSegmentor', 'MaskFormer',
            'Mask2Former', 'KNet',

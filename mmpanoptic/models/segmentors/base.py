@@ -1,9 +1,12 @@
 """The one ``predict`` of every image segmentor (the contract of
 :mod:`mmpanoptic.models.fusion.base`)."""
+from typing import ClassVar, Optional
+
 from mmdet.structures import SampleList
 from torch import Tensor
 
 from ..fusion.base import add_pred_to_samples
+from ..tta import TTAStep
 
 
 class PanopticPredictMixin:
@@ -14,7 +17,12 @@ class PanopticPredictMixin:
     (:mod:`mmpanoptic.models.tta`) and the video model reuse the same two
     steps.  Put the mixin first in the bases so that it overrides mmdet's
     ``predict``.
+
+    ``tta_step`` is the family's test-time augmentation step
+    (:class:`~mmpanoptic.models.tta.TTAStep`; None: no TTA).
     """
+
+    tta_step: ClassVar[Optional[TTAStep]] = None
 
     def predict(self, batch_inputs: Tensor, batch_data_samples: SampleList,
                 rescale: bool = True) -> SampleList:

@@ -8,7 +8,7 @@ from torch import Tensor
 from mmpanoptic.registry import MODELS
 
 from ..classifiers.open_vocab_ensemble import geometric_ensemble, mask_pool, resize_mask_logits
-from .mask_classification import ConfigOrModule, Mask2Former
+from .mask_classification_segmentor import ConfigOrModule, Mask2Former
 
 
 def _synonym_set(vocabulary) -> set:

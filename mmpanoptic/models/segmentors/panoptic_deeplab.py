@@ -9,6 +9,7 @@ from mmpanoptic.registry import MODELS
 
 from ..builder import ConfigOrModule, build_part
 from ..fusion.center_grouping import upsample_predictions
+from ..tta import CenterTTA
 from .base import PanopticPredictMixin
 
 
@@ -35,6 +36,8 @@ class PanopticDeepLab(PanopticPredictMixin, BaseDetector):
             paper's Cityscapes values; class counts filled in).
         neck, data_preprocessor, init_cfg: as in mmdet.
     """
+
+    tta_step = CenterTTA()
 
     def __init__(self,
                  *,
@@ -72,12 +75,6 @@ class PanopticDeepLab(PanopticPredictMixin, BaseDetector):
         outputs = upsample_predictions(self._forward(batch_inputs),
                                        tuple(batch_inputs.shape[-2:]))
         return self.criterion(outputs, batch_data_samples)
-
-    def merge_tta_outputs(self, views, b: int):
-        """Test-time augmentation: image ``b`` of every view, semantic /
-        center / offset maps averaged (:func:`mmpanoptic.models.tta.merge_center_outputs`)."""
-        from ..tta import merge_center_outputs
-        return merge_center_outputs(views, b)
 
     def predict_outputs(self, batch_inputs: Tensor,
                         batch_data_samples: SampleList) -> Dict[str, Tensor]:

@@ -1,10 +1,10 @@
 """UPSNet (Xiong et al., CVPR 2019): a learnable merge of instances and stuff."""
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from mmdet.structures import SampleList
-from mmdet.structures.bbox import bbox2roi, get_box_tensor
+from mmdet.structures.bbox import get_box_tensor
 from mmengine.structures import InstanceData
 from torch import Tensor
 
@@ -14,6 +14,7 @@ from ..builder import ConfigOrModule, build_part, with_counts
 from ..criteria.targets import instance_masks
 from ..criteria.upsnet_panoptic_loss import upsnet_panoptic_targets
 from ..fusion.upsnet_panoptic import compose_panoptic_logits, paste_mask_logits
+from ..tta import UPSNetTTA
 from .panoptic_fpn import PanopticFPN
 
 
@@ -48,6 +49,8 @@ class UPSNet(PanopticFPN):
         train_cfg, test_cfg, data_preprocessor, init_cfg: as in mmdet.
     """
 
+    tta_step = UPSNetTTA()
+
     def __init__(self,
                  *,
                  backbone: ConfigOrModule,
@@ -76,19 +79,6 @@ class UPSNet(PanopticFPN):
         self.num_stuff_classes = num_stuff_classes
         self.panoptic_loss = build_part(panoptic_loss, name='panoptic_loss')
 
-    def _mask_logits(self, x: Tuple[Tensor], boxes: List[Tensor],
-                     labels: List[Tensor]) -> List[Tensor]:
-        """(N_i, M, M) mask logits of each image's boxes for their class."""
-        if sum(len(b) for b in boxes) == 0:
-            return [x[0].new_zeros((0, 1, 1)) for _ in boxes]
-        preds = self.roi_head._mask_forward(x, bbox2roi(boxes))['mask_preds']
-        label = torch.cat(labels).long()
-        if preds.shape[1] > 1:  # class-specific masks
-            preds = preds[torch.arange(len(label), device=preds.device), label]
-        else:
-            preds = preds[:, 0]
-        return list(preds.split([len(b) for b in boxes]))
-
     def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict:
         """RPN, box, mask, semantic and panoptic losses for a (B, 3, H, W) batch."""
         x = self.extract_feat(batch_inputs)
@@ -114,7 +104,7 @@ class UPSNet(PanopticFPN):
             targets.append(upsnet_panoptic_targets(
                 _subsample(sem_gt[i], stride), masks[kept], masks[dropped],
                 num_things=self.num_things_classes, num_stuff=self.num_stuff_classes))
-        mask_logits = self._mask_logits(x, kept_boxes, kept_labels)
+        mask_logits = self.roi_mask_logits(x, kept_boxes, kept_labels)
         composed = [compose_panoptic_logits(
             sem_logits[i], paste_mask_logits(mask_logits[i], kept_boxes[i] / stride, size),
             kept_boxes[i] / stride, kept_labels[i], num_things=self.num_things_classes)
@@ -122,60 +112,30 @@ class UPSNet(PanopticFPN):
         losses['loss_panoptic'] = head(composed, targets)
         return losses
 
+    def mask_keep(self, scores: Tensor) -> Tensor:
+        """Only detections above the fusion's score threshold get a mask
+        (the rest never reach the panoptic head)."""
+        return scores >= self.fusion.score_thr
+
+    def semantic_logits(self, x: Sequence[Tensor]) -> Tensor:
+        """(B, C, h, w) logits of the deformable semantic head."""
+        return self.semantic_head(x)
+
+    def fusion_inputs(self, dets: Sequence[InstanceData], mask_logits: Sequence[Tensor],
+                      sem_logits: Tensor, metas: Sequence[dict], rescale: bool = True) -> Dict:
+        """:class:`UPSNetFusion`'s inputs: the detections (input pixels), their
+        RoI mask logits and the semantic logits at the padded input size (the
+        fusion crops and resizes)."""
+        sem = F.interpolate(sem_logits, size=tuple(metas[0]['batch_input_shape'][:2]),
+                            mode='bilinear', align_corners=False)
+        return dict(sem_logits=sem, detections=list(dets), mask_logits=list(mask_logits))
+
     def predict_output_options(self, rescale: bool) -> dict:
         """UPSNet's outputs stay at the input size; the fusion resizes."""
         return {}
 
-    def predict_outputs(self, batch_inputs: Tensor,
-                        batch_data_samples: SampleList) -> Dict:
-        """Detections above the fusion's score threshold (input pixels), their
-        RoI mask logits and the semantic logits at the padded input size."""
-        x = self.extract_feat(batch_inputs)
+    def predict_outputs(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict:
+        """The fusion's inputs: :meth:`network_outputs` then :meth:`fusion_inputs`."""
         metas = [s.metainfo for s in batch_data_samples]
-        proposals = self.rpn_head.predict(x, batch_data_samples, rescale=False)
-        dets = self.roi_head.predict_bbox(x, metas, proposals, self.roi_head.test_cfg,
-                                          rescale=False)
-        dets = [d[d.scores >= self.fusion.score_thr] for d in dets]
-        mask_logits = self._mask_logits(x, [d.bboxes for d in dets], [d.labels for d in dets])
-        sem = F.interpolate(self.semantic_head(x), size=batch_inputs.shape[-2:],
-                            mode='bilinear', align_corners=False)
-        return dict(sem_logits=sem, detections=dets, mask_logits=mask_logits)
-
-    def tta_view_outputs(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict:
-        """Test-time augmentation, one view: FPN features, box detections
-        (input pixels) and the semantic logits of each image's region."""
-        x, metas, dets = self._tta_detections(batch_inputs, batch_data_samples)
-        sem = F.interpolate(self.semantic_head(x), size=batch_inputs.shape[-2:],
-                            mode='bilinear', align_corners=False)
-        regions = [sem[i, :, :m['img_shape'][0], :m['img_shape'][1]]
-                   for i, m in enumerate(metas)]
-        return dict(feats=x, detections=dets, sem_logits=regions)
-
-    def merge_tta_outputs(self, views, b: int):
-        """Image ``b`` of every view -> :class:`UPSNetFusion`'s inputs on the
-        reference view: boxes merged by class-wise NMS and cut at the
-        fusion's score threshold, RoI mask logits averaged over the views
-        (UPSNet pastes logits), semantic logits averaged
-        (:mod:`mmpanoptic.models.tta`)."""
-        from ..tta import boxes_to_view, merge_dense_maps, merge_roi_masks
-        metas, boxes, scores, labels = self._merged_tta_detections(views, b)
-        ref = metas[0]
-        keep = scores >= self.fusion.score_thr
-        boxes, scores, labels = boxes[keep], scores[keep], labels[keep]
-        if len(boxes):
-            feats = [[f[b:b + 1] for f in out['feats']] for out, _, _ in views]
-            masks = merge_roi_masks(self.roi_head, feats, metas, boxes, labels,
-                                    probabilities=False)
-        else:
-            masks = boxes.new_zeros((0, 1, 1))
-        size = tuple(ref['img_shape'][:2])
-        sem = merge_dense_maps([out['sem_logits'][b] for out, _, _ in views], metas, size)
-        dets = InstanceData(bboxes=boxes_to_view(boxes, ref), scores=scores, labels=labels)
-        meta = dict(ref, pad_shape=size, batch_input_shape=size, flip=False)
-        return dict(sem_logits=sem[None], detections=[dets], mask_logits=[masks]), meta
-
-    def _forward(self, batch_inputs: Tensor,
-                 batch_data_samples: Optional[SampleList] = None) -> Tuple:
-        """Raw outputs (features, RPN outputs, semantic logits) for tracing."""
-        x = self.extract_feat(batch_inputs)
-        return x, self.rpn_head.forward(x), self.semantic_head(x)
+        return self.fusion_inputs(*self.network_outputs(batch_inputs, batch_data_samples),
+                                  metas)

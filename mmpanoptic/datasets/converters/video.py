@@ -14,35 +14,33 @@ track ids.  These functions write it from
   (``{"videos": [{"video_id", "images", "annotations"}], "categories"}``) over
   ``panomasksRGB/<video>/``; only a new JSON is written.
 """
-import json
-import os
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
-import cv2
+from mmpanoptic.fileio import (
+    ConversionError,
+    check_category,
+    load_step_dir,
+    read_json,
+    read_step_frame,
+    read_vipseg_json,
+    vps_video_of,
+    write_json,
+    write_panoptic_png,
+)
+from mmpanoptic.structures import mask_bbox
 
-from mmpanoptic.evaluation.functional.pq import PanopticEvalError
-from mmpanoptic.structures import id2rgb, mask_bbox
-
-from .video_formats import load_step_dir, read_step_frame
+from .common import write_panoptic_set
 
 
-def _categories(categories: Sequence[Dict]) -> List[Dict]:
+def _categories(categories: Sequence[Dict], source: str) -> List[Dict]:
     out = []
     for c in categories:
-        if 'id' not in c or 'isthing' not in c:
-            raise PanopticEvalError(f'category {c} needs "id" and "isthing"')
+        check_category(dict(c, name=c.get('name', str(c.get('id')))), source)
         out.append(dict(id=int(c['id']), name=c.get('name', str(c['id'])),
                         isthing=int(c['isthing']), **({'color': c['color']}
                                                        if 'color' in c else {})))
     return out
-
-
-def _write(data: Dict, out_json: str) -> str:
-    os.makedirs(osp.dirname(osp.abspath(out_json)), exist_ok=True)
-    with open(out_json, 'w') as f:
-        json.dump(data, f)
-    return out_json
 
 
 def step_to_coco_video(gt_dir: str, categories: Sequence[Dict], out_json: str,
@@ -58,12 +56,11 @@ def step_to_coco_video(gt_dir: str, categories: Sequence[Dict], out_json: str,
     Returns:
         ``out_json``.
     """
-    cats = _categories(categories)
+    cats = _categories(categories, 'categories')
     cat_index = {c['id']: k for k, c in enumerate(cats)}
     things = {c['id'] for c in cats if c['isthing']}
     images, annotations = [], []
-    for vid, (video, frames) in enumerate(load_step_dir(gt_dir, True, cat_index, things).items()):
-        os.makedirs(osp.join(out_png_dir, video), exist_ok=True)
+    for vid, (video, frames) in enumerate(load_step_dir(gt_dir).items()):
         for fid, (name, path) in enumerate(frames.items()):
             stem = osp.splitext(name)[0]
             where = f'video {video}, frame {stem}'
@@ -78,21 +75,20 @@ def step_to_coco_video(gt_dir: str, categories: Sequence[Dict], out_json: str,
                 segments.append(dict(id=s['id'], category_id=s['category_id'],
                                      iscrowd=s['iscrowd'], area=s['area'],
                                      bbox=list(mask_bbox(mask))))
-            cv2.imwrite(osp.join(out_png_dir, video, stem + '.png'),
-                        id2rgb(frame.ids)[..., ::-1])
+            write_panoptic_png(osp.join(out_png_dir, video, stem + '.png'), frame.ids)
             image_id = len(images) + 1
             h, w = frame.ids.shape
             images.append(dict(id=image_id, file_name=file_name, height=h, width=w,
                                video_id=vid, frame_id=fid, video_name=video))
             annotations.append(dict(image_id=image_id, file_name=f'{video}/{stem}.png',
                                     segments_info=segments))
-    return _write(dict(images=images, annotations=annotations, categories=cats), out_json)
+    return write_panoptic_set(out_json, images, annotations, cats)
 
 
 def _frame_of(name: str, where: str) -> int:
     parts = name.split('_')
     if len(parts) < 2 or not parts[1].isdigit():
-        raise PanopticEvalError(f'{where}: frame name {name!r} is not <video>_<frame>_...')
+        raise ConversionError(f'{where}: frame name {name!r} is not <video>_<frame>_...')
     return int(parts[1])
 
 
@@ -100,18 +96,17 @@ def cityscapes_vps_to_coco_video(ann_json: str, out_json: str) -> str:
     """Cityscapes-VPS JSON -> the same JSON with ``video_id`` / ``frame_id``
     on every image (parsed from ``<video>_<frame>_...`` names).  The PNGs
     are unchanged."""
-    with open(ann_json) as f:
-        data = json.load(f)
-    if 'images' not in data or 'annotations' not in data:
-        raise PanopticEvalError(f'{ann_json}: not COCO panoptic (needs images, annotations)')
+    data = read_json(ann_json, 'Cityscapes-VPS JSON')
+    if not isinstance(data, dict) or 'images' not in data or 'annotations' not in data:
+        raise ConversionError(f'{ann_json}: not COCO panoptic (needs images, annotations)')
     videos: Dict[str, int] = {}
     for img in data['images']:
         name = osp.splitext(osp.basename(img['file_name']))[0]
-        video = name.split('_')[0]
+        video = vps_video_of(name)
         img['video_id'] = videos.setdefault(video, len(videos))
         img['frame_id'] = _frame_of(name, f'{ann_json} image {img["id"]}')
         img['video_name'] = video
-    return _write(data, out_json)
+    return write_json(out_json, data)
 
 
 def vipseg_to_coco_video(ann_json: str, out_json: str) -> str:
@@ -122,40 +117,33 @@ def vipseg_to_coco_video(ann_json: str, out_json: str) -> str:
     folder (``<video>/<frame>.jpg`` under ``images/``, ``<video>/<frame>.png``
     under ``panomasksRGB/``).
     """
-    with open(ann_json) as f:
-        data = json.load(f)
-    if 'videos' not in data:
-        raise PanopticEvalError(f'{ann_json}: expected VIPSeg\'s {{"videos": [...]}} layout')
+    data = read_vipseg_json(ann_json)
     images, annotations = [], []
     for vid, video in enumerate(data['videos']):
         name = str(video['video_id'])
         anns = {a['image_id']: a for a in video['annotations']}
         for fid, img in enumerate(video['images']):
-            if img['id'] not in anns:
-                raise PanopticEvalError(f'{ann_json}: video {name}, image {img["id"]} has no '
-                                        f'annotation')
             image_id = len(images) + 1
             images.append(dict(img, id=image_id, file_name=f'{name}/{img["file_name"]}',
                                video_id=vid, frame_id=fid, video_name=name))
             ann = anns[img['id']]
             annotations.append(dict(ann, image_id=image_id,
                                     file_name=f'{name}/{ann["file_name"]}'))
-    return _write(dict(images=images, annotations=annotations,
-                       categories=_categories(data['categories'])), out_json)
+    return write_panoptic_set(out_json, images, annotations,
+                              _categories(data.get('categories', []), ann_json))
 
 
 def check_track_ids(ann_json: str) -> int:
     """Number of tracks; raises when a segment id changes category within a
     video (two objects sharing an id)."""
-    with open(ann_json) as f:
-        data = json.load(f)
+    data = read_json(ann_json, 'video panoptic JSON')
     video_of = {img['id']: img['video_id'] for img in data['images']}
     seen: Dict[tuple, int] = {}
     for ann in data['annotations']:
         for s in ann['segments_info']:
             key = (video_of[ann['image_id']], s['id'])
             if seen.setdefault(key, s['category_id']) != s['category_id']:
-                raise PanopticEvalError(
+                raise ConversionError(
                     f'{ann_json}: image {ann["image_id"]}, segment {s["id"]}: category '
                     f'{s["category_id"]} but {seen[key]} earlier in the same video')
     return len(seen)

@@ -10,6 +10,7 @@ from mmpanoptic.registry import MODELS
 from ..builder import ConfigOrModule, build_part
 from ..classifiers import TextEmbeddingClassifier
 from ..criteria import batch_targets
+from ..tta import QueryTTA
 from .base import PanopticPredictMixin
 
 
@@ -40,6 +41,8 @@ class MaskClassificationSegmentor(PanopticPredictMixin, BaseDetector):
     mmpanoptic model), plus ``pred_sem_seg`` / ``pred_instances`` when the
     fusion has ``semantic_on`` / ``instance_on``.
     """
+
+    tta_step = QueryTTA()
 
     def __init__(self,
                  *,
@@ -155,12 +158,6 @@ class MaskClassificationSegmentor(PanopticPredictMixin, BaseDetector):
         """A hook between the head and the fusion (identity here; FC-CLIP
         combines the class scores with CLIP's)."""
         return outputs
-
-    def merge_tta_outputs(self, views, b: int):
-        """Test-time augmentation: image ``b`` of every view merged per query
-        (:func:`mmpanoptic.models.tta.merge_query_outputs`)."""
-        from ..tta import merge_query_outputs
-        return merge_query_outputs(views, b)
 
     def inference_logits(self, batch_inputs: Tensor,
                          batch_data_samples: SampleList) -> Tuple[Tensor, Tensor]:

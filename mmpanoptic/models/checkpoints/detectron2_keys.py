@@ -1,5 +1,5 @@
-"""Convert official detectron2 checkpoints (Mask2Former, Panoptic-DeepLab) to
-mmpanoptic keys.
+"""Checkpoint key maps: official detectron2 checkpoints (Mask2Former,
+Panoptic-DeepLab) to mmpanoptic keys.
 
 mmdet's released MaskFormer / Mask2Former checkpoints need no conversion:
 our models keep mmdet's module names (tested).  The official Mask2Former
@@ -18,6 +18,8 @@ from typing import Dict, Optional, Sequence
 import torch
 from mmdet.models.backbones.swin import swin_converter
 from torch import Tensor
+
+from mmpanoptic.fileio.errors import CheckpointConversionError
 
 D2_HEAD = 'sem_seg_head.'
 OUR_HEAD = 'panoptic_head.'
@@ -71,10 +73,6 @@ _RESNET_RULES = [
 ]
 
 
-class ConversionError(KeyError):
-    """A detectron2 key with no known counterpart."""
-
-
 def _head_key(key: str, num_fpn_levels: int) -> str:
     for pattern, repl in _RULES:
         m = re.match(pattern, key)
@@ -90,7 +88,7 @@ def _head_key(key: str, num_fpn_levels: int) -> str:
         part = 'lateral_convs' if m.group(1) == 'adapter' else 'output_convs'
         sub = 'gn.' if m.group(3) else 'conv.'
         return f'pixel_decoder.{part}.{index}.{sub}' + key[m.end():]
-    raise ConversionError(f'unknown Mask2Former head key: {D2_HEAD}{key}')
+    raise CheckpointConversionError(f'unknown Mask2Former head key: {D2_HEAD}{key}')
 
 
 def _resnet_key(key: str) -> str:
@@ -106,7 +104,7 @@ def _resnet_key(key: str) -> str:
         m = re.match(pattern, key)
         if m:
             return repl + key[m.end():]
-    raise ConversionError(f'unknown detectron2 ResNet key: backbone.{key}')
+    raise CheckpointConversionError(f'unknown detectron2 ResNet key: backbone.{key}')
 
 
 def convert_mask2former_d2(state_dict: Dict[str, Tensor],
@@ -146,7 +144,7 @@ def convert_mask2former_d2(state_dict: Dict[str, Tensor],
         elif key in ('pixel_mean', 'pixel_std', 'criterion.empty_weight'):
             continue  # the data preprocessor / MaskSetCriterion hold these
         else:
-            raise ConversionError(f'unknown Mask2Former key: {key}')
+            raise CheckpointConversionError(f'unknown Mask2Former key: {key}')
     # detectron2's FrozenBatchNorm2d has no ``num_batches_tracked``; our BN
     # layers do (unused in eval), so a strict load needs them.
     for key in [k for k in out if k.startswith('backbone.') and k.endswith('.running_mean')]:
@@ -215,7 +213,7 @@ def _ds_conv_key(key: str) -> str:
     """detectron2 ``DepthwiseSeparableConv2d`` -> mmcv's module names."""
     m = re.match(r'(depthwise|pointwise)\.(norm\.)?', key)
     if not m:
-        raise ConversionError(key)
+        raise CheckpointConversionError(key)
     return f'{m.group(1)}_conv.{"bn" if m.group(2) else "conv"}.' + key[m.end():]
 
 
@@ -228,7 +226,7 @@ def _deeplab_decoder_key(key: str, low_levels: Dict[str, int]) -> str:
     """Key under detectron2's ``decoder`` -> under our :class:`DeepLabV3PlusDecoder`."""
     m = re.match(r'(res\d)\.(project_conv|fuse_conv)\.', key)
     if not m:
-        raise ConversionError(key)
+        raise CheckpointConversionError(key)
     level, part, rest = m.group(1), m.group(2), key[m.end():]
     if level not in low_levels:  # the ASPP on the coarsest level
         m = re.match(r'convs\.(\d)\.', rest)
@@ -240,7 +238,7 @@ def _deeplab_decoder_key(key: str, low_levels: Dict[str, int]) -> str:
             return 'aspp.0.' + _conv_key(rest[m.end():])
         if m:
             return f'aspp.{m.group(1)}.' + _ds_conv_key(rest[m.end():])
-        raise ConversionError(key)
+        raise CheckpointConversionError(key)
     i = low_levels[level]
     if part == 'project_conv':
         return f'projections.{i}.' + _conv_key(rest)
@@ -303,13 +301,13 @@ def convert_panoptic_deeplab_d2(state_dict: Dict[str, Tensor],
                     index, tail = rest[len('center_head.'):].split('.', 1)
                     new = f'decode_head.center_predictor.{index}.' + _conv_key(tail)
                 else:
-                    raise ConversionError(key)
+                    raise CheckpointConversionError(key)
             elif key in ('pixel_mean', 'pixel_std'):
                 continue  # the data preprocessor holds these
             else:
-                raise ConversionError(key)
-        except ConversionError:
-            raise ConversionError(f'unknown Panoptic-DeepLab key: {key}') from None
+                raise CheckpointConversionError(key)
+        except CheckpointConversionError:
+            raise CheckpointConversionError(f'unknown Panoptic-DeepLab key: {key}') from None
         out[new] = value
     # Checkpoints saved without ``num_batches_tracked`` (unused in eval)
     # still load strictly.

@@ -1,10 +1,11 @@
 """Evaluate PQ from COCO panoptic files (JSON + RGB-id PNG folders).
 
 Used by ``tools/analysis_tools/pq_eval.py``; numpy, OpenCV and (when
-installed) pyspng only, so the CLI starts without torch.  Per image:
+installed) pyspng only (through :mod:`mmpanoptic.fileio`), so the CLI
+starts without torch.  Per image:
 
-1. both PNGs are decoded with libspng (``pyspng``, about 2x faster than
-   PIL, panopticapi's decoder, or OpenCV's libpng; OpenCV is the fallback);
+1. both PNGs are decoded by :mod:`mmpanoptic.fileio.png` (libspng; OpenCV
+   is the fallback);
 2. each RGB image becomes one 32-bit word per pixel with OpenCV's SIMD
    RGB->RGBA conversion (``R | G << 8 | B << 16 | 0xFF << 24``: the id plus a
    constant alpha byte), a view, not an id computation;
@@ -18,30 +19,16 @@ only its summed statistics.
 """
 import contextlib
 import ctypes
-import json
 import os.path as osp
 from multiprocessing import get_context
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import cv2
-import numpy as np
 
-from ..functional.pq import (
-    PanopticEvalError,
-    PQStats,
-    check_same_size,
-    pair_counts,
-    pq_stats_from_pairs,
-    pq_summary,
-)
+from mmpanoptic.fileio import ID_MASK, PanopticEvalError, read_json, read_png_words
+
+from ..functional.pq import PQStats, check_same_size, pair_counts, pq_stats_from_pairs, pq_summary
 from ..functional.pq_errors import PQErrorStats, pq_error_causes
-
-try:  # libspng: the fastest PNG decoder on PyPI we measured (benchmarks/pq_eval_speed.py)
-    import pyspng
-except ImportError:  # pragma: no cover - pyspng is a runtime requirement
-    pyspng = None
-
-ID_MASK = 0xFFFFFF
 
 
 def load_panoptic_json(path, role: str) -> Dict:
@@ -51,14 +38,8 @@ def load_panoptic_json(path, role: str) -> Dict:
     """
     if isinstance(path, dict):
         data, path = path, f'({role} dict)'
-    elif not osp.isfile(path):
-        raise PanopticEvalError(f'{role} JSON not found: {path}')
     else:
-        try:
-            with open(path) as f:
-                data = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise PanopticEvalError(f'{role} JSON {path} is not valid JSON: {e}') from e
+        data = read_json(path, f'{role} JSON')
     need = ('annotations', 'categories', 'images') if role == 'gt' else ('annotations', )
     if not isinstance(data, dict) or any(k not in data for k in need):
         raise PanopticEvalError(
@@ -76,46 +57,6 @@ def load_panoptic_json(path, role: str) -> Dict:
                 f'{role} JSON {path}: image {ann["image_id"]} has two annotations')
         seen.add(ann['image_id'])
     return data
-
-
-def png_decoder() -> str:
-    """Which PNG decoder this process uses: ``'pyspng'`` or ``'opencv'``."""
-    return 'opencv' if pyspng is None else 'pyspng'
-
-
-def read_png_bgr(path: str, image: str) -> np.ndarray:
-    """Decode a PNG to (H, W, 3) uint8 BGR with OpenCV, naming the image on failure."""
-    if not osp.isfile(path):
-        raise PanopticEvalError(f'{image}: PNG not found: {path}')
-    bgr = cv2.imread(path, cv2.IMREAD_COLOR)
-    if bgr is None:
-        raise PanopticEvalError(f'{image}: PNG is unreadable: {path}')
-    return bgr
-
-
-def read_png_words(path: str, image: str) -> np.ndarray:
-    """Decode an RGB-id PNG to (H, W) uint32 words ``id | 0xFF << 24``.
-
-    The id is panopticapi's ``R + 256 G + 256^2 B`` of the first three
-    channels (an alpha channel in the file is ignored, as panopticapi does).
-    Mask with :data:`ID_MASK` to get the id.
-    """
-    if pyspng is None:
-        return cv2.cvtColor(read_png_bgr(path, image), cv2.COLOR_BGR2RGBA).view(np.uint32)[..., 0]
-    try:
-        with open(path, 'rb') as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise PanopticEvalError(f'{image}: PNG not found: {path}') from None
-    try:
-        rgb = pyspng.load(data, 'RGB')
-    except Exception as e:  # libspng reports corrupt data as a plain Exception
-        raise PanopticEvalError(f'{image}: PNG is unreadable: {path} ({e})') from None
-    if rgb.dtype != np.uint8:
-        raise PanopticEvalError(
-            f'{image}: PNG {path} has {rgb.dtype.itemsize * 8}-bit channels; '
-            'COCO panoptic PNGs are 8-bit RGB')
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2RGBA).view(np.uint32)[..., 0]
 
 
 def png_pair_counts(gt_png: str, pred_png: str, image: str):

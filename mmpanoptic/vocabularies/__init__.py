@@ -1,6 +1,10 @@
-"""Vocabularies (class names with thing / stuff flags) and prompt templates.
+"""Vocabularies: class names with thing / stuff flags.
 
-Vocabulary files live in ``mmpanoptic/models/classifiers/vocabularies/*.json``
+They sit at the bottom of the package (json only), so datasets, converters,
+the open-vocabulary classifiers and the tools all read them without reaching
+into :mod:`mmpanoptic.models`.
+
+Vocabulary files live in ``mmpanoptic/vocabularies/*.json``
 as ``{"name", "source", "classes": [{"name": "person", "isthing": 1}, ...]}``;
 a class name may list synonyms separated by commas (``"sofa, couch"``), which
 the text classifier averages.  Bundled: ``coco_panoptic`` (133),
@@ -16,46 +20,13 @@ classes reordered that way, with ``num_things``.
 >>> vocab.num_things, vocab.classes[:2], vocab.classes[8]
 (8, ['person', 'rider'], 'road')
 """
+import glob
 import json
 import os.path as osp
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Union
 
-VOCABULARY_DIR = osp.join(osp.dirname(__file__), 'vocabularies')
-
-# Named prompt-template sets; 'vild' and 'imagenet' are mmsegmentation's
-# lists (ViLD's 14 and CLIP's 80 ImageNet templates), imported, not copied.
-_OWN_TEMPLATES = {
-    'none': ('{}',),
-    'photo': ('a photo of a {}.',),
-}
-
-
-def get_templates(templates: Union[str, Sequence[str]]) -> Tuple[str, ...]:
-    """A template set by name (``'none'``, ``'photo'``, ``'vild'``,
-    ``'imagenet'``) or the given list, checked to hold one ``{}`` each.
-
-    >>> get_templates('photo')
-    ('a photo of a {}.',)
-    >>> len(get_templates('vild'))
-    14
-    """
-    if isinstance(templates, str):
-        if templates in _OWN_TEMPLATES:
-            out = _OWN_TEMPLATES[templates]
-        else:
-            from mmseg.utils.get_templates import PREDEFINED_TEMPLATES
-            if templates not in PREDEFINED_TEMPLATES:
-                raise KeyError(f'unknown template set {templates!r}; known: '
-                               f'{sorted(_OWN_TEMPLATES) + sorted(PREDEFINED_TEMPLATES)}')
-            out = tuple(PREDEFINED_TEMPLATES[templates])
-    else:
-        out = tuple(templates)
-    bad = [t for t in out if t.count('{}') != 1]
-    if not out or bad:
-        raise ValueError(f'every template needs exactly one "{{}}": {bad or out}')
-    return out
-
+VOCABULARY_DIR = osp.dirname(osp.abspath(__file__))
 
 @dataclass
 class Vocabulary:
@@ -82,13 +53,13 @@ def things_first(names: Sequence[str], isthing: Sequence[bool]) -> Vocabulary:
 
 def list_vocabularies() -> List[str]:
     """Names of the bundled vocabularies."""
-    import glob
     return sorted(osp.splitext(osp.basename(p))[0]
                   for p in glob.glob(osp.join(VOCABULARY_DIR, '*.json')))
 
 
-def load_vocabulary(name_or_path: str) -> Vocabulary:
-    """A bundled vocabulary by name, or a JSON file of the same format."""
+def vocabulary_entries(name_or_path: str) -> List[Dict]:
+    """The ``classes`` entries (``name``, ``isthing``) of a bundled vocabulary
+    or a vocabulary file, in file order (a dataset's label order), checked."""
     path = name_or_path if osp.isfile(name_or_path) else \
         osp.join(VOCABULARY_DIR, f'{name_or_path}.json')
     if not osp.isfile(path):
@@ -105,6 +76,13 @@ def load_vocabulary(name_or_path: str) -> Vocabulary:
                 or c.get('isthing') not in (0, 1, True, False):
             raise ValueError(f'{path}: class {k} must have a string "name" and "isthing" 0/1, '
                              f'found {c!r}')
+    return classes
+
+
+def load_vocabulary(name_or_path: str) -> Vocabulary:
+    """A bundled vocabulary by name, or a JSON file of the same format
+    (classes reordered things first)."""
+    classes = vocabulary_entries(name_or_path)
     return things_first([c['name'] for c in classes], [bool(c['isthing']) for c in classes])
 
 
@@ -143,5 +121,5 @@ def parse_vocabulary(classes: Union[str, Sequence[str]],
     return things_first(names, flags)
 
 
-__all__ = ['Vocabulary', 'get_templates', 'list_vocabularies', 'load_vocabulary',
+__all__ = ['Vocabulary', 'list_vocabularies', 'vocabulary_entries', 'load_vocabulary',
            'parse_vocabulary', 'things_first', 'VOCABULARY_DIR']

@@ -1,0 +1,232 @@
+"""The parts of the configs that are the same but for a few numbers, written once.
+
+Every dataset config (``configs/_base_/datasets/*.py``) and the video
+configs build their pipelines, data loaders and evaluators with these
+functions; what differs between datasets (paths, scales, crop, sampler)
+are the arguments.  The iteration-based recipes take their schedule from
+:func:`poly_iter_schedule`.  No import beyond the standard library: loading
+a config stays cheap.  They return plain dicts and lists, so the built config
+prints, dumps and merges like a hand-written one.
+
+A config file calls them after its ``_base_`` line (mmengine reads a file
+with imports as a classic config only when ``_base_`` comes first)::
+
+    _base_ = []
+    from mmpanoptic.config_builders import test_pipeline  # noqa: E402
+
+>>> [step['type'] for step in test_pipeline((1333, 800))]
+['LoadImageFromFile', 'mmdet.Resize', 'LoadPanopticAnnotations', 'PackPanopticInputs']
+"""
+from typing import Dict, List, Optional, Sequence, Tuple
+
+TEST_META_KEYS = ('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')
+VIDEO_META_KEYS = TEST_META_KEYS + ('video_id', 'frame_id')
+TTA_META_KEYS = TEST_META_KEYS + ('flip', 'flip_direction')
+# The reference view (the test scale) first, then x0.75 and x1.25.
+TTA_RATIOS = (1.0, 0.75, 1.25)
+
+
+def _load_image(backend_args, to_float32: bool = False) -> dict:
+    step = dict(type='LoadImageFromFile')
+    if to_float32:
+        step['to_float32'] = True
+    step['backend_args'] = backend_args
+    return step
+
+
+def _eval_annotations(backend_args) -> dict:
+    """Loaded after the resize: the ground truth the metrics read stays at
+    the original size."""
+    return dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
+                with_seg=False, with_panoptic=True, backend_args=backend_args)
+
+
+def train_pipeline(resize: dict, *, crop_size: Optional[Tuple[int, int]] = None,
+                   flip_first: bool = False, to_float32: bool = False,
+                   backend_args: Optional[dict] = None) -> List[dict]:
+    """Load image and annotations, ``resize`` (a resize transform config),
+    an optional absolute ``crop_size`` crop, a horizontal flip (before the
+    resize with ``flip_first``, as mmdet's LSJ recipe), pack."""
+    augment = [resize]
+    if crop_size is not None:
+        augment.append(dict(type='mmdet.RandomCrop', crop_size=crop_size,
+                            crop_type='absolute', recompute_bbox=True,
+                            allow_negative_crop=True))
+    flip = dict(type='mmdet.RandomFlip', prob=0.5)
+    augment = [flip] + augment if flip_first else augment + [flip]
+    return [_load_image(backend_args, to_float32),
+            dict(type='LoadPanopticAnnotations', backend_args=backend_args), *augment,
+            dict(type='PackPanopticInputs')]
+
+
+def test_pipeline(scale: Tuple[int, int], *, video: bool = False,
+                  backend_args: Optional[dict] = None) -> List[dict]:
+    """Resize to ``scale`` (keeping the aspect ratio), load the ground truth
+    for the metrics, pack (with ``video_id`` / ``frame_id`` for video)."""
+    return [_load_image(backend_args),
+            dict(type='mmdet.Resize', scale=tuple(scale), keep_ratio=True),
+            _eval_annotations(backend_args),
+            dict(type='PackPanopticInputs',
+                 meta_keys=VIDEO_META_KEYS if video else TEST_META_KEYS)]
+
+
+def tta_pipeline(scale: Tuple[int, int], *, ratios: Sequence[float] = TTA_RATIOS,
+                 backend_args: Optional[dict] = None) -> List[dict]:
+    """Test-time augmentation views: ``scale`` times each of ``ratios`` (the
+    first is the plain test view, the reference the others are mapped onto),
+    each without and with a horizontal flip."""
+    scales = [tuple(int(round(s * r)) for s in scale) for r in ratios]
+    return [
+        _load_image(backend_args),
+        dict(type='TestTimeAug',
+             transforms=[
+                 [dict(type='mmdet.Resize', scale=s, keep_ratio=True) for s in scales],
+                 [dict(type='mmdet.RandomFlip', prob=0.), dict(type='mmdet.RandomFlip', prob=1.)],
+                 [_eval_annotations(backend_args)],
+                 [dict(type='PackPanopticInputs', meta_keys=TTA_META_KEYS)],
+             ])
+    ]
+
+
+def split(ann_file: str, img: str, seg: str) -> Dict[str, str]:
+    """One split's annotation file and image / PNG folders (under ``data_root``)."""
+    return dict(ann_file=ann_file, img=img, seg=seg)
+
+
+def dataloaders(dataset_type: str, data_root: str, *, train: Dict[str, str],
+                val: Dict[str, str], train_pipeline: List[dict], test_pipeline: List[dict],
+                batch_size: int = 2, val_batch_size: int = 1, num_workers: int = 2,
+                train_sampler: str = 'infinite', video: bool = False,
+                filter_cfg: Optional[dict] = None,
+                replace: bool = False) -> Tuple[dict, dict, dict]:
+    """``(train_dataloader, val_dataloader, test_dataloader)``.
+
+    Args:
+        train, val: :func:`split` of each.
+        train_sampler: ``'infinite'`` (iteration-based schedules) or
+            ``'aspect_ratio'`` (mmdet's epoch sampler with aspect-ratio
+            batches).
+        video: the evaluation loader gives whole videos, frames in order, in
+            one process (``VideoSampler``, no loader workers): trackers and
+            the video metric need it.
+        filter_cfg: the training dataset's filter (default: keep images
+            without things).
+        replace: the loaders replace those of the config's ``_base_``
+            (``_delete_``) instead of being merged into them.
+    """
+    persistent = dict(persistent_workers=True) if num_workers else {}
+    if train_sampler == 'infinite':
+        samplers = dict(sampler=dict(type='InfiniteSampler', shuffle=True))
+    elif train_sampler == 'aspect_ratio':
+        samplers = dict(sampler=dict(type='DefaultSampler', shuffle=True),
+                        batch_sampler=dict(type='mmdet.AspectRatioBatchSampler'))
+    else:
+        raise ValueError(f"train_sampler must be 'infinite' or 'aspect_ratio', "
+                         f'got {train_sampler!r}')
+    train_loader = dict(
+        batch_size=batch_size, num_workers=num_workers, **persistent, **samplers,
+        dataset=dict(type=dataset_type, data_root=data_root, ann_file=train['ann_file'],
+                     data_prefix=dict(img=train['img'], seg=train['seg']),
+                     filter_cfg=filter_cfg or dict(filter_empty_gt=False),
+                     pipeline=train_pipeline))
+    if video:
+        val_loader = dict(batch_size=val_batch_size, num_workers=0, drop_last=False,
+                          sampler=dict(type='VideoSampler'))
+    else:
+        val_loader = dict(batch_size=val_batch_size, num_workers=num_workers, **persistent,
+                          drop_last=False, sampler=dict(type='DefaultSampler', shuffle=False))
+    val_loader['dataset'] = dict(type=dataset_type, data_root=data_root,
+                                 ann_file=val['ann_file'],
+                                 data_prefix=dict(img=val['img'], seg=val['seg']),
+                                 test_mode=True, pipeline=test_pipeline)
+    if replace:
+        train_loader = dict(_delete_=True, **train_loader)
+        val_loader = dict(_delete_=True, **val_loader)
+    return train_loader, val_loader, val_loader
+
+
+def image_evaluators(instances_json: Optional[str] = None) -> List[dict]:
+    """PQ, instance AP (mmdet's CocoMetric on the thing segments, or on
+    ``instances_json``) and semantic mIoU (mmseg's IoUMetric) from one run."""
+    instances = dict(type='InstanceFromPanopticMetric', metric=['bbox', 'segm'])
+    if instances_json is not None:
+        instances.update(gt_source='instances_json', ann_file=instances_json)
+    return [dict(type='PanopticQualityMetric'), instances, dict(type='SemanticIoUMetric')]
+
+
+def video_evaluators() -> List[dict]:
+    """VPQ (windows of 1..4 frames) and STQ, and each frame's PQ."""
+    return [dict(type='VideoPanopticMetric'), dict(type='PanopticQualityMetric')]
+
+
+def coco_reference_differences() -> Dict[str, str]:
+    """How the COCO dataset configs differ from the mmdet configs they
+    reproduce (their ``reference_differences``; ``test_mmdet_parity.py``
+    checks that no other setting differs)."""
+    return dict(evaluator=(
+        "PQ is computed in memory with panopticapi's rules (the numbers of mmdet's "
+        "CocoPanopticMetric, tested) instead of writing PNGs; instance AP is mmdet's "
+        "CocoMetric (on instances_val2017.json when present, else on the panoptic thing "
+        "segments) and semantic mIoU mmseg's IoUMetric, for every model"))
+
+
+def coco_panoptic_data(data_root: str, train_pipeline: List[dict],
+                       test_pipeline: List[dict]) -> Tuple[dict, dict, dict, List[dict]]:
+    """COCO panoptic 2017 (``annotations/panoptic_{train,val}2017``): mmdet's
+    samplers (aspect-ratio batches; the iteration loop restarts the epoch
+    itself), images without things or under 32 px dropped from training,
+    and PQ + instance AP on the official ``instances_val2017.json`` (an error
+    when it is missing; without it: ``--cfg-options
+    val_evaluator.1.gt_source=panoptic val_evaluator.1.ann_file=None``) +
+    mIoU.  Returns ``(train_dataloader, val_dataloader, test_dataloader,
+    val_evaluator)``."""
+    loaders = dataloaders(
+        'CocoPanopticDataset', data_root,
+        train=split('annotations/panoptic_train2017.json', 'train2017/',
+                    'annotations/panoptic_train2017/'),
+        val=split('annotations/panoptic_val2017.json', 'val2017/',
+                  'annotations/panoptic_val2017/'),
+        train_pipeline=train_pipeline, test_pipeline=test_pipeline,
+        train_sampler='aspect_ratio', filter_cfg=dict(filter_empty_gt=True, min_size=32))
+    return (*loaders, image_evaluators(data_root + 'annotations/instances_val2017.json'))
+
+
+def toy_video_data(train_pipeline: List[dict], *, data_root: str = 'data/toy_video/',
+                   size: int = 128) -> Tuple:
+    """The toy video settings (``make_toy_video.py``) for a video config
+    built on a toy image config: ``(dataset_type, test_pipeline,
+    train_dataloader, val_dataloader, test_dataloader, val_evaluator,
+    test_evaluator)``; the loaders replace the image config's."""
+    dataset_type = 'VideoPanopticDataset'
+    test = test_pipeline((size, size), video=True)
+    loaders = dataloaders(
+        dataset_type, data_root,
+        train=split('annotations/panoptic_train.json', 'train/', 'annotations/panoptic_train/'),
+        val=split('annotations/panoptic_val.json', 'val/', 'annotations/panoptic_val/'),
+        train_pipeline=train_pipeline, test_pipeline=test, batch_size=4, val_batch_size=4,
+        num_workers=0, video=True, filter_cfg=dict(filter_empty_gt=True), replace=True)
+    evaluators = video_evaluators()
+    return (dataset_type, test, *loaders, evaluators, evaluators)
+
+
+def poly_iter_schedule(max_iters: int, interval: int = 5000) -> Tuple[dict, dict, dict, dict]:
+    """Mask2Former's iteration-based schedules (ADE20K, Cityscapes,
+    Mapillary, video frames): ``(param_scheduler, train_cfg, default_hooks,
+    log_processor)`` for a base schedule of ``IterBasedTrainLoop``: poly
+    learning-rate decay (power 0.9) to 0 at ``max_iters``, evaluation every
+    ``interval`` iterations and once more at the end, a checkpoint every
+    ``interval`` (the last 3 kept), logs by iteration."""
+    return (dict(_delete_=True, type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters,
+                 by_epoch=False),
+            dict(max_iters=max_iters,
+                 dynamic_intervals=[(max_iters // interval * interval + 1, max_iters)]),
+            dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, save_last=True,
+                                 max_keep_ckpts=3, interval=interval)),
+            dict(by_epoch=False))
+
+
+__all__ = ['TEST_META_KEYS', 'VIDEO_META_KEYS', 'TTA_META_KEYS', 'TTA_RATIOS',
+           'train_pipeline', 'test_pipeline', 'tta_pipeline', 'split', 'dataloaders',
+           'image_evaluators', 'video_evaluators', 'coco_reference_differences',
+           'coco_panoptic_data', 'toy_video_data',
+           'poly_iter_schedule']

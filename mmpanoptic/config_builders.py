@@ -225,8 +225,91 @@ def poly_iter_schedule(max_iters: int, interval: int = 5000) -> Tuple[dict, dict
             dict(by_epoch=False))
 
 
+def eomt_train_pipeline(img_size: Tuple[int, int], *, scale_range: Tuple[float, float] = (0.1, 2.0),
+                        backend_args: Optional[dict] = None) -> List[dict]:
+    """EoMT's training augmentation: colour jitter (EoMT's brightness +-32,
+    contrast / saturation 0.5..1.5, hue +-18: mmdet's
+    ``PhotoMetricDistortion``), flip, scale jitter of an ``img_size`` canvas
+    by ``scale_range``, padding with black pixels to ``img_size`` and an
+    ``img_size`` crop."""
+    return [
+        _load_image(backend_args),
+        dict(type='LoadPanopticAnnotations', backend_args=backend_args),
+        dict(type='mmdet.PhotoMetricDistortion', brightness_delta=32, contrast_range=(0.5, 1.5),
+             saturation_range=(0.5, 1.5), hue_delta=18),
+        dict(type='mmdet.RandomFlip', prob=0.5),
+        dict(type='mmdet.RandomResize', scale=tuple(img_size), ratio_range=tuple(scale_range),
+             keep_ratio=True),
+        dict(type='PadToSize', size=tuple(img_size)),
+        dict(type='mmdet.RandomCrop', crop_size=tuple(img_size), crop_type='absolute',
+             recompute_bbox=True, allow_negative_crop=True),
+        dict(type='PackPanopticInputs'),
+    ]
+
+
+def eomt_test_pipeline(img_size: Tuple[int, int], *, video: bool = False,
+                       backend_args: Optional[dict] = None) -> List[dict]:
+    """EoMT's evaluation input: the longer side resized to fit ``img_size``
+    (PIL bilinear, as EoMT), padded with black pixels to ``img_size``."""
+    return [
+        _load_image(backend_args),
+        dict(type='mmdet.Resize', scale=tuple(img_size), keep_ratio=True, backend='pillow'),
+        dict(type='PadToSize', size=tuple(img_size)),
+        _eval_annotations(backend_args),
+        dict(type='PackPanopticInputs', meta_keys=VIDEO_META_KEYS if video else TEST_META_KEYS),
+    ]
+
+
+def eomt_tta_pipeline(img_size: Tuple[int, int], *,
+                      backend_args: Optional[dict] = None) -> List[dict]:
+    """Test-time augmentation for EoMT: the test view and its mirror (EoMT
+    itself reports no TTA; its fixed input size leaves flips, not scales)."""
+    return [
+        _load_image(backend_args),
+        dict(type='TestTimeAug',
+             transforms=[
+                 [dict(type='mmdet.Resize', scale=tuple(img_size), keep_ratio=True,
+                       backend='pillow')],
+                 [dict(type='mmdet.RandomFlip', prob=0.), dict(type='mmdet.RandomFlip', prob=1.)],
+                 [dict(type='PadToSize', size=tuple(img_size))],
+                 [_eval_annotations(backend_args)],
+                 [dict(type='PackPanopticInputs', meta_keys=TTA_META_KEYS)],
+             ])
+    ]
+
+
+def eomt_schedule(max_iters: int, *, lr: float = 1e-4, layer_decay: float = 0.8,
+                  full_rate_last: int = 0,
+                  weight_decay: float = 0.05, warmup_iters: Tuple[int, int] = (500, 1000),
+                  annealing_starts: Sequence[int], annealing_ends: Sequence[int],
+                  interval: Optional[int] = None) -> Tuple:
+    """EoMT's optimisation (``training/lightning_module.py``): AdamW,
+    layer-wise learning-rate decay over the ViT, gradient norm clipped at
+    0.01, the two-stage warm-up + poly schedule and the mask annealing.
+    Returns ``(optim_wrapper, param_scheduler, train_cfg, custom_hooks,
+    default_hooks, log_processor)``; evaluation and checkpoints every
+    ``interval`` iterations (default: the end only)."""
+    interval = interval or max_iters
+    return (
+        dict(type='OptimWrapper',
+             optimizer=dict(type='AdamW', lr=lr, weight_decay=weight_decay),
+             constructor='ViTLayerDecayOptimWrapperConstructor',
+             paramwise_cfg=dict(layer_decay=layer_decay, full_rate_last=full_rate_last),
+             clip_grad=dict(max_norm=0.01, norm_type=2)),
+        [dict(type='TwoStageWarmupPolyLR', warmup_iters=tuple(warmup_iters), power=0.9,
+              begin=0, end=max_iters, by_epoch=False)],
+        dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=interval),
+        [dict(type='MaskAnnealingHook', start_iters=list(annealing_starts),
+              end_iters=list(annealing_ends), power=0.9),
+         dict(type='PanopticVisualizationHook', max_images=8)],
+        dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, interval=interval,
+                             max_keep_ckpts=2, save_last=True)),
+        dict(by_epoch=False))
+
+
 __all__ = ['TEST_META_KEYS', 'VIDEO_META_KEYS', 'TTA_META_KEYS', 'TTA_RATIOS',
            'train_pipeline', 'test_pipeline', 'tta_pipeline', 'split', 'dataloaders',
            'image_evaluators', 'video_evaluators', 'coco_reference_differences',
            'coco_panoptic_data', 'toy_video_data',
-           'poly_iter_schedule']
+           'poly_iter_schedule', 'eomt_train_pipeline', 'eomt_test_pipeline',
+           'eomt_tta_pipeline', 'eomt_schedule']

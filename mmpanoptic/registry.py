@@ -20,6 +20,7 @@ from mmdet.registry import LOOPS as MMDET_LOOPS
 from mmdet.registry import METRICS as MMDET_METRICS
 from mmdet.registry import MODEL_WRAPPERS as MMDET_MODEL_WRAPPERS
 from mmdet.registry import MODELS as MMDET_MODELS
+from mmdet.registry import OPTIM_WRAPPER_CONSTRUCTORS as MMDET_OPTIM_WRAPPER_CONSTRUCTORS
 from mmdet.registry import OPTIM_WRAPPERS as MMDET_OPTIM_WRAPPERS
 from mmdet.registry import PARAM_SCHEDULERS as MMDET_PARAM_SCHEDULERS
 from mmdet.registry import RUNNERS as MMDET_RUNNERS
@@ -54,8 +55,11 @@ MODEL_WRAPPERS = Registry('model_wrapper', parent=MMDET_MODEL_WRAPPERS)
 WEIGHT_INITIALIZERS = Registry(
     'weight initializer', parent=MMDET_WEIGHT_INITIALIZERS)
 OPTIM_WRAPPERS = Registry('optim_wrapper', parent=MMDET_OPTIM_WRAPPERS)
+OPTIM_WRAPPER_CONSTRUCTORS = Registry(
+    'optimizer wrapper constructor', parent=MMDET_OPTIM_WRAPPER_CONSTRUCTORS,
+    locations=['mmpanoptic.engine'])
 PARAM_SCHEDULERS = Registry(
-    'parameter scheduler', parent=MMDET_PARAM_SCHEDULERS)
+    'parameter scheduler', parent=MMDET_PARAM_SCHEDULERS, locations=['mmpanoptic.engine'])
 METRICS = Registry(
     'metric', parent=MMDET_METRICS, locations=['mmpanoptic.evaluation.metrics'])
 EVALUATOR = Registry(

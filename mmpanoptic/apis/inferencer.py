@@ -56,7 +56,8 @@ class PanopticInferencer:
     Each result is a dict: ``ids`` (H, W) int64 segment ids (0 = VOID) at the
     image's size, ``segments_info`` (the model's ``id``, ``label``,
     ``isthing``, ``area``, ``score`` when it gives one, plus the class name
-    ``category``) and the RGB ``image``.
+    ``category`` and, for a checkpoint converted from the Hugging Face hub,
+    the label's id there, ``category_id``) and the RGB ``image``.
 
     >>> # inferencer = PanopticInferencer('configs/open_vocab/....py', 'ckpt.pth',
     >>> #                                 classes='road,sky,car,solar panel',
@@ -82,11 +83,14 @@ class PanopticInferencer:
             meta = (ckpt.get('meta') or {}).get('dataset_meta') or {}
         self.model.to(device).eval()
         self.device = device
+        self.category_ids = None
         self.pipeline = inference_pipeline(cfg)
         if classes is not None:
             self.set_vocabulary(classes, things)
         elif meta.get('classes'):
             self.classes = list(meta['classes'])
+            # a converted hub checkpoint: each label's id in the checkpoint
+            self.category_ids = list(meta.get('category_ids') or []) or None
             self.num_things = len(meta.get('thing_classes', ()))
             self.palette = [tuple(c) for c in meta.get('palette') or
                             class_palette(len(self.classes))]
@@ -121,8 +125,12 @@ class PanopticInferencer:
             pred = sample.pred_panoptic_seg
             ids = pred.sem_seg[0].cpu().numpy().astype(np.int64)
             # the fusions give id, label, isthing, area (and score): add the name
+            # (and, for a converted hub checkpoint, the label's id there)
             segments = [dict(s, category=self.classes[s['label']])
                         for s in pred.segments_info]
+            if self.category_ids is not None:
+                for s in segments:
+                    s['category_id'] = self.category_ids[s['label']]
             results.append(dict(ids=ids, segments_info=segments, image=rgb))
         return results
 

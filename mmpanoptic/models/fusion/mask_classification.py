@@ -57,13 +57,25 @@ def panoptic_from_queries(scores: Tensor,
                           filter_low_score: bool = False,
                           compete_only: Optional[Tensor] = None,
                           probabilities: bool = False,
+                          mask_thr: float = 0.5,
+                          strict_overlap: bool = False,
+                          score_weighted_area: bool = False,
+                          merge_stuff: bool = True,
                           band_bytes: int = 2**21) -> Tuple[Tensor, List[Dict]]:
     """Compose a panoptic map from the kept queries.
 
     A pixel goes to the kept query maximizing ``score * sigmoid(mask)``.  A
     query keeps its pixels when it owns some, has a non-empty mask
-    (sigmoid >= 0.5) and owns at least ``iou_thr`` of that mask; otherwise
-    they stay VOID.  Stuff queries of one class become one segment.
+    (sigmoid >= ``mask_thr``) and owns at least ``iou_thr`` of that mask;
+    otherwise they stay VOID.  Stuff queries of one class become one segment.
+
+    The defaults are detectron2's / mmdet's rules.  transformers'
+    ``post_process_panoptic_segmentation`` differs, and its rules are
+    settings here: a query must own *more than* ``iou_thr``
+    (``strict_overlap``); Mask2Former's and MaskFormer's processors measure
+    the mask on ``score * sigmoid`` (``score_weighted_area``); stuff is
+    merged only for the classes the caller names (``merge_stuff=False``: every
+    query its own segment, their default).
 
     On CPU the image is processed in bands of rows whose (K, rows, W) buffer
     is about ``band_bytes``: the sigmoid, area count, product and argmax then
@@ -84,6 +96,13 @@ def panoptic_from_queries(scores: Tensor,
             things below ``instance_score_thr``).
         probabilities: ``mask_logits`` already holds probabilities (K-Net
             resizes after the sigmoid); no sigmoid is applied.
+        mask_thr: the mask probability that counts as foreground (for the
+            mask area and ``filter_low_score``).
+        strict_overlap: keep a query only if the share it owns exceeds
+            ``iou_thr`` (transformers) instead of reaching it (detectron2).
+        score_weighted_area: the mask area is that of ``score * sigmoid >=
+            mask_thr`` (transformers' Mask2Former / MaskFormer processors).
+        merge_stuff: stuff queries of one class become one segment.
         band_bytes: size of one band's buffer on CPU; a single band on GPU.
 
     Returns:
@@ -120,16 +139,22 @@ def panoptic_from_queries(scores: Tensor,
         band = band[index] if index is not None else band.clone()  # a fresh buffer
         if not probabilities:
             band.sigmoid_()
-        mask_areas += (band >= 0.5).sum((1, 2))
         probs = band.clone() if filter_low_score else None
+        if not score_weighted_area:
+            mask_areas += (band >= mask_thr).sum((1, 2))
+        band.mul_(weights)
+        if score_weighted_area:
+            mask_areas += (band >= mask_thr).sum((1, 2))
         # torch.max(dim) returns the first maximum, as mmdet's argmax does.
-        owner[r0:r0 + rows] = band.mul_(weights).max(0).indices
+        owner[r0:r0 + rows] = band.max(0).indices
         if filter_low_score:
             own_prob[r0:r0 + rows] = probs.gather(0, owner[None, r0:r0 + rows])[0]
     owned = torch.bincount(owner.flatten(), minlength=k)
-    # mmdet's test, in double as Python does it: owned / area < iou_thr drops.
+    # mmdet's test, in double as Python does it: owned / area < iou_thr drops
+    # (transformers': owned / area > iou_thr keeps).
     ratio = owned.double() / mask_areas.clamp(min=1).double()
-    valid = (owned > 0) & (mask_areas > 0) & ~(ratio < iou_thr)
+    enough = ratio > iou_thr if strict_overlap else ~(ratio < iou_thr)
+    valid = (owned > 0) & (mask_areas > 0) & enough
     if compete_only is not None:
         valid &= ~(compete_only[index] if index is not None else compete_only).to(device)
 
@@ -141,7 +166,7 @@ def panoptic_from_queries(scores: Tensor,
         if not valid_l[q]:
             continue
         label, isthing = labels_l[q], labels_l[q] < num_things
-        if not isthing and label in stuff_ids:
+        if not isthing and merge_stuff and label in stuff_ids:
             seg = stuff_ids[label]
             seg['score'] = max(seg['score'], scores_l[q])
         else:
@@ -153,7 +178,7 @@ def panoptic_from_queries(scores: Tensor,
         lut[q] = seg['id']
     ids = lut.to(device)[owner]
     if filter_low_score:
-        ids = torch.where(own_prob >= 0.5, ids, ids.new_zeros(()))
+        ids = torch.where(own_prob >= mask_thr, ids, ids.new_zeros(()))
     areas = torch.bincount(ids.flatten().long(), minlength=len(segments) + 1).tolist()
     kept = []
     for seg in segments:  # filter_low_score can empty a segment
@@ -221,13 +246,20 @@ def instances_from_queries(cls_logits: Tensor,
 
 def upsample_masks(mask_logits: Tensor, *, img_shape: Tuple[int, int],
                    ori_shape: Optional[Tuple[int, int]],
-                   pad_shape: Optional[Tuple[int, int]] = None) -> Tensor:
+                   pad_shape: Optional[Tuple[int, int]] = None,
+                   fixed_size: Optional[Tuple[int, int]] = None) -> Tensor:
     """Mask logits at the model's resolution -> logits on the image.
 
     Resize to the padded input ``pad_shape`` (when given and different),
     crop the batch padding to ``img_shape``, then resize to ``ori_shape``:
     the same two interpolations as mmdet's Mask2Former, applied only to the
     masks passed in (callers pass the kept queries).
+
+    With ``fixed_size``: resize the logits to that size, take the sigmoid
+    and resize the *probabilities* straight to the output size, the padding
+    included (transformers' Mask2Former / MaskFormer post-processing, written
+    for 384 x 384 inputs, does this whatever the input size); the result
+    then holds probabilities.
 
     Args:
         mask_logits: (K, h, w) logits.
@@ -237,6 +269,13 @@ def upsample_masks(mask_logits: Tensor, *, img_shape: Tuple[int, int],
             logits are already at that size.
     """
     masks = mask_logits
+    if fixed_size is not None:
+        out = tuple(ori_shape if ori_shape is not None else img_shape)
+        if masks.shape[0] == 0:
+            return masks.new_zeros((0, *out))
+        masks = F.interpolate(masks[None], size=tuple(fixed_size), mode='bilinear',
+                              align_corners=False)[0].sigmoid()
+        return F.interpolate(masks[None], size=out, mode='bilinear', align_corners=False)[0]
     if pad_shape is not None and tuple(masks.shape[-2:]) != tuple(pad_shape) and len(masks):
         masks = F.interpolate(masks[None], size=tuple(pad_shape), mode='bilinear',
                               align_corners=False)[0]
@@ -261,7 +300,14 @@ class MaskClassificationFusion(PanopticFusion):
         num_stuff: stuff classes follow.
         object_mask_thr: minimum class score of a query (panoptic).
         iou_thr: minimum share of a query's mask it must keep (panoptic).
-        filter_low_score: drop owned pixels whose mask probability < 0.5.
+        filter_low_score: drop owned pixels whose mask probability <
+            ``mask_thr``.
+        mask_thr, strict_overlap, score_weighted_area, merge_stuff: see
+            :func:`panoptic_from_queries` (detectron2's rules by default;
+            transformers' processors are reproduced by the configs that
+            ``tools/model_converters/hf_to_mmpanoptic.py`` writes).
+        fixed_mask_size: see :func:`upsample_masks` (None: crop the padding,
+            as detectron2 and mmdet do).
         panoptic_on, semantic_on, instance_on: which results to return.
         max_per_image: instances kept before the thing filter.
 
@@ -280,6 +326,11 @@ class MaskClassificationFusion(PanopticFusion):
                  object_mask_thr: float = 0.8,
                  iou_thr: float = 0.8,
                  filter_low_score: bool = False,
+                 mask_thr: float = 0.5,
+                 strict_overlap: bool = False,
+                 score_weighted_area: bool = False,
+                 merge_stuff: bool = True,
+                 fixed_mask_size: Optional[Sequence[int]] = None,
                  panoptic_on: bool = True,
                  semantic_on: bool = False,
                  instance_on: bool = False,
@@ -288,6 +339,11 @@ class MaskClassificationFusion(PanopticFusion):
         self.object_mask_thr = object_mask_thr
         self.iou_thr = iou_thr
         self.filter_low_score = filter_low_score
+        self.mask_thr = mask_thr
+        self.strict_overlap = strict_overlap
+        self.score_weighted_area = score_weighted_area
+        self.merge_stuff = merge_stuff
+        self.fixed_mask_size = tuple(fixed_mask_size) if fixed_mask_size is not None else None
         self.panoptic_on = panoptic_on
         self.semantic_on = semantic_on
         self.instance_on = instance_on
@@ -323,16 +379,22 @@ class MaskClassificationFusion(PanopticFusion):
                 keep, scores, labels = keep_queries(
                     cls, num_classes=self.num_classes, object_mask_thr=self.object_mask_thr)
                 # Only the kept queries are resized (twice, as mmdet does for all).
-                kept = upsample_masks(masks[keep], **size)
+                kept = upsample_masks(masks[keep], fixed_size=self.fixed_mask_size, **size)
                 ids, segments = panoptic_from_queries(
                     scores[keep], labels[keep], kept, num_things=self.num_things,
-                    iou_thr=self.iou_thr, filter_low_score=self.filter_low_score)
+                    iou_thr=self.iou_thr, filter_low_score=self.filter_low_score,
+                    mask_thr=self.mask_thr, strict_overlap=self.strict_overlap,
+                    score_weighted_area=self.score_weighted_area,
+                    merge_stuff=self.merge_stuff,
+                    probabilities=self.fixed_mask_size is not None)
                 kept_index = keep.nonzero()[:, 0].tolist()
                 for seg in segments:  # query index among all queries
                     seg['query'] = kept_index[seg['query']]
                 out['panoptic'] = (ids, segments)
             if self.semantic_on or self.instance_on:
-                full = upsample_masks(masks, **size)
+                full = upsample_masks(masks, fixed_size=self.fixed_mask_size, **size)
+                if self.fixed_mask_size is not None:  # back to logits for these two
+                    full = torch.logit(full.clamp(1e-6, 1 - 1e-6))
                 if self.semantic_on:
                     logits = semantic_from_queries(cls, full)
                     out['semantic'] = PixelData(sem_seg=logits.argmax(0, keepdim=True),

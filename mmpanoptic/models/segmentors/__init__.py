@@ -1,3 +1,4 @@
+from .eomt import EoMT
 from .fc_clip import FCCLIP
 from .mask_classification_segmentor import (
            KNet,
@@ -10,6 +11,6 @@ from .panoptic_fpn import PanopticFPN, build_part
 from .upsnet import UPSNet
 from .video_segmentor import VideoPanopticSegmentor
 
-__all__ = ['PanopticFPN', 'build_part', 'MaskClassificationSegmentor', 'MaskFormer',
+__all__ = ['EoMT', 'PanopticFPN', 'build_part', 'MaskClassificationSegmentor', 'MaskFormer',
            'Mask2Former', 'KNet',
            'VideoPanopticSegmentor', 'PanopticDeepLab', 'UPSNet', 'FCCLIP']

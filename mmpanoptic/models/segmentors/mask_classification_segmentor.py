@@ -113,13 +113,39 @@ class MaskClassificationSegmentor(PanopticPredictMixin, BaseDetector):
         x = self.backbone(batch_inputs)
         return self.neck(x) if self.with_neck else x
 
-    def _head(self, batch_inputs: Tensor, batch_data_samples: SampleList):
+    def head_outputs(self, batch_inputs: Tensor, batch_data_samples: SampleList, *,
+                     with_queries: bool = False, init_queries: Optional[Tensor] = None
+                     ) -> Tuple[List[Tensor], List[Tensor], Optional[Tensor], Sequence[Tensor]]:
+        """Class and mask logits of every layer (the criterion supervises all).
+
+        Args:
+            with_queries: also return the last layer's queries (B, Q, C)
+                (query-propagation tracking; needs ``forward_with_queries``
+                on the head).
+            init_queries: start the queries from these instead of the
+                learned ones.
+
+        Returns:
+            ``(cls_logits per layer, mask_logits per layer, queries or None,
+            backbone features)``.
+        """
+        feats = self.backbone(batch_inputs)
+        x = self.neck(feats) if self.with_neck else feats
         metas = [s.metainfo for s in batch_data_samples]
-        return self.panoptic_head(self.extract_feat(batch_inputs), metas)
+        if with_queries or init_queries is not None:
+            if not hasattr(self.panoptic_head, 'forward_with_queries'):
+                raise TypeError(f'query propagation needs a head with forward_with_queries '
+                                f'(Mask2FormerQueryHead, KNetKernelHead), got '
+                                f'{type(self.panoptic_head).__name__}')
+            cls, masks, queries = self.panoptic_head.forward_with_queries(
+                x, metas, init_queries=init_queries)
+            return cls, masks, queries, feats
+        cls, masks = self.panoptic_head(x, metas)
+        return cls, masks, None, feats
 
     def loss(self, batch_inputs: Tensor, batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """Matched losses of every decoder layer for a (B, 3, H, W) batch."""
-        cls, masks = self._head(batch_inputs, batch_data_samples)
+        cls, masks, _, _ = self.head_outputs(batch_inputs, batch_data_samples)
         targets = batch_targets(batch_data_samples, num_things=self.num_things_classes,
                                 num_classes=self.num_classes)
         return self.criterion(cls, masks, targets)
@@ -129,28 +155,14 @@ class MaskClassificationSegmentor(PanopticPredictMixin, BaseDetector):
                         init_queries: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """What the fusion reads: the last layer's ``cls_logits`` and
         ``mask_logits`` (after :meth:`adjust_outputs`, e.g. FC-CLIP's
-        ensemble).
-
-        Args:
-            with_queries: also return the last layer's ``queries`` (B, Q, C)
-                (query-propagation tracking; needs ``forward_with_queries``
-                on the head).
-            init_queries: start the decoder from these queries.
-        """
-        feats = self.backbone(batch_inputs)
-        x = self.neck(feats) if self.with_neck else feats
-        metas = [s.metainfo for s in batch_data_samples]
-        outputs = {}
-        if with_queries or init_queries is not None:
-            if not hasattr(self.panoptic_head, 'forward_with_queries'):
-                raise TypeError(f'query propagation needs a head with forward_with_queries '
-                                f'(Mask2FormerQueryHead, KNetKernelHead), got '
-                                f'{type(self.panoptic_head).__name__}')
-            cls, masks, outputs['queries'] = self.panoptic_head.forward_with_queries(
-                x, metas, init_queries=init_queries)
-        else:
-            cls, masks = self.panoptic_head(x, metas)
-        outputs.update(cls_logits=cls[-1], mask_logits=masks[-1])
+        ensemble), and ``queries`` with ``with_queries`` (see
+        :meth:`head_outputs`)."""
+        cls, masks, queries, feats = self.head_outputs(
+            batch_inputs, batch_data_samples, with_queries=with_queries,
+            init_queries=init_queries)
+        outputs = dict(cls_logits=cls[-1], mask_logits=masks[-1])
+        if queries is not None:
+            outputs['queries'] = queries
         return self.adjust_outputs(outputs, feats)
 
     def adjust_outputs(self, outputs: Dict[str, Tensor],
@@ -168,7 +180,7 @@ class MaskClassificationSegmentor(PanopticPredictMixin, BaseDetector):
     def _forward(self, batch_inputs: Tensor,
                  batch_data_samples: Optional[SampleList] = None) -> Tuple:
         """Raw class and mask logits of every layer (for tracing / FLOPs)."""
-        return self._head(batch_inputs, batch_data_samples or [])
+        return self.head_outputs(batch_inputs, batch_data_samples or [])[:2]
 
 
 @MODELS.register_module()

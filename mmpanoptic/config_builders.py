@@ -59,6 +59,31 @@ def train_pipeline(resize: dict, *, crop_size: Optional[Tuple[int, int]] = None,
             dict(type='PackPanopticInputs')]
 
 
+def detr_train_pipeline(*, shorter: Sequence[int] = tuple(range(480, 801, 32)),
+                        longer: int = 1333, crop_resize: Sequence[int] = (400, 500, 600),
+                        crop_size: Tuple[int, int] = (384, 600),
+                        backend_args: Optional[dict] = None) -> List[dict]:
+    """DETR's augmentation (also MaskFormer's): a horizontal flip, then either
+    a resize of the shorter side to one of ``shorter`` (the longer at most
+    ``longer``) or a resize to one of ``crop_resize``, a random crop of
+    ``crop_size`` (an absolute range) and the multi-scale resize."""
+    multi_scale = [(int(s), longer) for s in shorter]
+    return [
+        _load_image(backend_args),
+        dict(type='LoadPanopticAnnotations', backend_args=backend_args),
+        dict(type='mmdet.RandomFlip', prob=0.5),
+        dict(type='mmdet.RandomChoice', transforms=[
+            [dict(type='mmdet.RandomChoiceResize', scales=multi_scale, keep_ratio=True)],
+            [dict(type='mmdet.RandomChoiceResize',
+                  scales=[(int(s), longer) for s in crop_resize], keep_ratio=True),
+             dict(type='mmdet.RandomCrop', crop_type='absolute_range',
+                  crop_size=tuple(crop_size), allow_negative_crop=True),
+             dict(type='mmdet.RandomChoiceResize', scales=multi_scale, keep_ratio=True)],
+        ]),
+        dict(type='PackPanopticInputs'),
+    ]
+
+
 def test_pipeline(scale: Tuple[int, int], *, video: bool = False,
                   backend_args: Optional[dict] = None) -> List[dict]:
     """Resize to ``scale`` (keeping the aspect ratio), load the ground truth

@@ -5,23 +5,11 @@ _base_ = [
     '../_base_/datasets/coco_panoptic.py',
     '../_base_/default_runtime.py',
 ]
+from mmpanoptic.config_builders import detr_train_pipeline  # noqa: E402
+
 # MaskFormer's (DETR's) augmentation: flip, then either a multi-scale resize
 # (shorter side 480..800) or resize -> random crop (384..600) -> resize.
-multi_scale = [(s, 1333) for s in range(480, 801, 32)]
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadPanopticAnnotations'),
-    dict(type='mmdet.RandomFlip', prob=0.5),
-    dict(type='mmdet.RandomChoice', transforms=[
-        [dict(type='mmdet.RandomChoiceResize', scales=multi_scale, keep_ratio=True)],
-        [dict(type='mmdet.RandomChoiceResize', scales=[(400, 1333), (500, 1333), (600, 1333)],
-              keep_ratio=True),
-         dict(type='mmdet.RandomCrop', crop_type='absolute_range', crop_size=(384, 600),
-              allow_negative_crop=True),
-         dict(type='mmdet.RandomChoiceResize', scales=multi_scale, keep_ratio=True)],
-    ]),
-    dict(type='PackPanopticInputs'),
-]
+train_pipeline = detr_train_pipeline()
 train_dataloader = dict(batch_size=1, dataset=dict(pipeline=train_pipeline))
 
 max_epochs = 75

@@ -52,6 +52,8 @@ class PanopticInferencer:
             ``/``; ``things`` are the classes with instances, all others are
             stuff.  Can be changed later with :meth:`set_vocabulary` or per
             call.
+        compile: ``torch.compile`` the network (:meth:`compile_network` of
+            the segmentor; the first image of each size compiles).
 
     Each result is a dict: ``ids`` (H, W) int64 segment ids (0 = VOID) at the
     image's size, ``segments_info`` (the model's ``id``, ``label``,
@@ -67,7 +69,8 @@ class PanopticInferencer:
 
     def __init__(self, config: Union[str, Config], checkpoint: Optional[str] = None, *,
                  device: str = 'cpu', classes: Optional[Union[str, Sequence[str]]] = None,
-                 things: Optional[Union[str, Sequence[str]]] = None) -> None:
+                 things: Optional[Union[str, Sequence[str]]] = None,
+                 compile: bool = False) -> None:
         register_all_modules()
         if isinstance(config, str) and not config.endswith('.py') and not osp.isfile(config):
             from .model_zoo import ROOT, checkpoint_file, model_info
@@ -82,6 +85,8 @@ class PanopticInferencer:
             ckpt = load_checkpoint(self.model, checkpoint, map_location='cpu')
             meta = (ckpt.get('meta') or {}).get('dataset_meta') or {}
         self.model.to(device).eval()
+        if compile:
+            self.model.compile_network()
         self.device = device
         self.category_ids = None
         self.pipeline = inference_pipeline(cfg)

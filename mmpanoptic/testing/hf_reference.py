@@ -14,7 +14,9 @@ How, without touching what feeds the heads: the final query tokens and the
 mask features are measured first (EoMT / VidEoMT: with the attention masks
 off, ``attn_mask_probs = 0``, as in a trained checkpoint; Mask2Former: with
 the decoder's cross-attention output zeroed, so the queries do not depend on
-the masks that steer it).  Channel 0 of the mask features is made a
+the masks that steer it; MaskFormer: with its cross-attention sharpened,
+since zero queries told apart only by position embeddings leave a random
+decoder with near-identical outputs).  Channel 0 of the mask features is made a
 constant 1 (it carries each query's mask bias).  Query ``q`` is given a seed
 pixel; its wanted mask logit is ``margin * (cos(f(x), f(seed)) - t_q)``
 (centred features; ``t_q`` keeps its top ``1 / Q`` of the pixels), which is
@@ -41,22 +43,30 @@ def ridge(x: Tensor, y: Tensor, rel: float = 1e-2) -> Tensor:
 
 def solve_linear(layer: nn.Linear, inputs: Tensor, targets: Tensor) -> None:
     """Set ``layer`` so that ``layer(inputs) ~ targets`` (ridge regression
-    over the rows of ``inputs``, bias included)."""
-    x = torch.cat([inputs, torch.ones(len(inputs), 1)], 1)
-    sol = ridge(x, targets)  # (D + 1, out)
+    on the centred rows of ``inputs``, the bias from the means: queries that
+    differ little from their mean still get their own targets)."""
+    x, y = inputs.double(), targets.double()
+    mx, my = x.mean(0), y.mean(0)
+    w = ridge(x - mx, y - my)  # (D, out)
     with torch.no_grad():
-        layer.weight.copy_(sol[:-1].T.to(layer.weight.dtype))
-        layer.bias.copy_(sol[-1].to(layer.bias.dtype))
+        layer.weight.copy_(w.T.to(layer.weight.dtype))
+        layer.bias.copy_((my - mx @ w).to(layer.bias.dtype))
 
 
 def class_targets(num_queries: int, num_labels: int, margin: float,
-                  generator: torch.Generator) -> Tensor:
+                  generator: torch.Generator, num_objects: Optional[int] = None) -> Tensor:
     """(Q, C + 1) logits: a random label per query at ``margin``, every label
-    used in turn first, "no object" at ``-margin``."""
+    used in turn first, "no object" at ``-margin``; with ``num_objects``, the
+    other queries (a random choice) say "no object" instead, as most of a
+    trained model's queries do."""
     labels = torch.randperm(num_queries, generator=generator) % num_labels
     t = torch.zeros(num_queries, num_labels + 1)
     t[torch.arange(num_queries), labels] = margin
     t[:, -1] = -margin
+    if num_objects is not None and num_objects < num_queries:
+        empty = torch.randperm(num_queries, generator=generator)[num_objects:]
+        t[empty] = 0.0
+        t[empty, -1] = margin
     return t
 
 
@@ -114,9 +124,11 @@ def _eomt_final(model, pixel_values: Tensor) -> Tuple[Tensor, Tensor]:
 
 
 def make_decisive(model, pixel_values: Tensor, *, seed: int = 0, mask_margin: float = 8.0,
-                  class_margin: float = 12.0) -> None:
-    """Make a random transformers EoMT / EoMT-DINOv3 / Mask2Former model
-    decisive on ``pixel_values`` (see the module doc)."""
+                  class_margin: float = 12.0, attention_gain: float = 30.0,
+                  num_objects: Optional[int] = None) -> None:
+    """Make a random transformers EoMT / EoMT-DINOv3 / Mask2Former / MaskFormer / DETR model
+    decisive on ``pixel_values`` (see the module doc); ``num_objects``:
+    only that many queries get a class, the others say "no object"."""
     g = torch.Generator().manual_seed(seed)
     name = type(model).__name__
     num_labels = model.config.num_labels
@@ -132,7 +144,7 @@ def make_decisive(model, pixel_values: Tensor, *, seed: int = 0, mask_margin: fl
             hidden = head.activation(head.fc2(head.activation(head.fc1(queries))))
         _solve_masks(head.fc3, hidden, feats, mask_margin, g)
         solve_linear(model.class_predictor, queries,
-                     class_targets(len(queries), num_labels, class_margin, g))
+                     class_targets(len(queries), num_labels, class_margin, g, num_objects))
         return
     if name == 'Mask2FormerForUniversalSegmentation':
         decoder = model.model.transformer_module.decoder
@@ -162,7 +174,43 @@ def make_decisive(model, pixel_values: Tensor, *, seed: int = 0, mask_margin: fl
                 hidden = block(hidden)
         _solve_masks(blocks[-1].layers[0], hidden, captured['feats'][0], mask_margin, g)
         solve_linear(model.class_predictor, queries,
-                     class_targets(len(queries), num_labels, class_margin, g))
+                     class_targets(len(queries), num_labels, class_margin, g, num_objects))
+        return
+    if name == 'MaskFormerForInstanceSegmentation':  # no masked attention: nothing to cut
+        decoder = model.model.transformer_module.decoder
+        proj = model.model.pixel_level_module.decoder.mask_projection
+        with torch.no_grad():
+            proj.weight[0], proj.bias[0] = 0.0, 1.0  # a constant mask-feature channel
+            # Zero queries that differ only by their position embedding leave
+            # a random decoder with near-identical outputs (spread ~1e-5):
+            # sharpen the cross-attention so each query reads its own pixels.
+            for layer in decoder.layers:
+                layer.encoder_attn.q_proj.weight.mul_(attention_gain)
+                layer.encoder_attn.k_proj.weight.mul_(attention_gain)
+        captured = {}
+        hooks = [decoder.layernorm.register_forward_hook(
+            lambda m, i, o: captured.update(queries=o)),
+            proj.register_forward_hook(lambda m, i, o: captured.update(feats=o))]
+        try:
+            with torch.no_grad():
+                model(pixel_values=pixel_values)
+        finally:
+            for h in hooks:
+                h.remove()
+        queries = captured['queries'][0]  # (B, Q, C)
+        blocks = model.mask_embedder.layers
+        spread_queries(blocks[0].layers[0], queries)
+        with torch.no_grad():
+            hidden = queries
+            for block in blocks[:-1]:
+                hidden = block(hidden)
+        _solve_masks(blocks[-1].layers[0], hidden, captured['feats'][0], mask_margin, g)
+        solve_linear(model.class_predictor, queries,
+                     class_targets(len(queries), num_labels, class_margin, g, num_objects))
+        return
+    if name == 'DetrForSegmentation':
+        _decisive_detr(model, pixel_values, g, mask_margin, class_margin, attention_gain,
+                       num_objects)
         return
     raise TypeError(f'make_decisive: {name} is not handled')
 
@@ -217,3 +265,72 @@ def compare_segments(ours_ids, ours_segments, ref_ids, ref_segments, *,
             return (f'segment {s["id"]}: label {s["category_id"]} vs {best["label_id"]}, '
                     f'IoU {best_iou:.4f}')
     return None
+
+
+def _decisive_detr(model, pixel_values: Tensor, g: torch.Generator, mask_margin: float,
+                   class_margin: float, attention_gain: float,
+                   num_objects: Optional[int]) -> None:
+    """DETR's masks come from a convolutional head on each query's attention
+    map, not from a dot product: make the first head's attention of query
+    ``q`` peak on the pixels whose (centred) encoder features point like its
+    seed pixel's, then turn the mask head into a monotone copy of that map
+    (one channel passed through every convolution, GroupNorm biases keeping
+    it above the ReLUs, the backbone adapters zeroed), thresholded so that
+    about ``1 / Q`` of the map is foreground."""
+    detr = model.detr.model
+    with torch.no_grad():
+        for layer in detr.decoder.layers:  # queries that differ (see MaskFormer)
+            layer.encoder_attn.q_proj.weight.mul_(attention_gain)
+            layer.encoder_attn.k_proj.weight.mul_(attention_gain)
+    captured = {}
+    hooks = [detr.decoder.layernorm.register_forward_hook(
+        lambda m, i, o: captured.update(queries=o)),
+        detr.encoder.layers[-1].register_forward_hook(
+            lambda m, i, o: captured.update(memory=o[0] if isinstance(o, tuple) else o)),
+        detr.input_projection.register_forward_hook(
+            lambda m, i, o: captured.update(shape=o.shape[-2:]))]
+    try:
+        with torch.no_grad():
+            model(pixel_values=pixel_values)
+    finally:
+        for h in hooks:
+            h.remove()
+    queries, memory = captured['queries'][0], captured['memory'][0]  # (Q, C), (HW, C)
+    num_q, dims = queries.shape
+    att = model.bbox_attention
+    head = att.head_dim
+    first = memory[:, :head].double()
+    mean = first.mean(0)
+    centred = first - mean
+    norms = centred.norm(dim=1).clamp(min=1e-9)
+    seeds = torch.randperm(len(first), generator=g)[:num_q]
+    gain = mask_margin / (att.scaling * norms.mean())
+    targets = torch.zeros(num_q, dims, dtype=torch.float64)
+    targets[:, :head] = gain * centred[seeds] / norms[seeds, None]
+    with torch.no_grad():
+        att.k_proj.weight.zero_()
+        att.k_proj.bias.zero_()
+        att.k_proj.weight[:head, :head] = torch.eye(head)
+        att.k_proj.bias[:head] = -mean.float()
+    solve_linear(att.q_proj, queries, targets.float())
+    mh = model.mask_head
+    blocks = [mh.conv1, mh.conv2] + [stage.refine for stage in mh.fpn_stages]
+    with torch.no_grad():
+        for i, block in enumerate(blocks):
+            conv = block.conv
+            conv.weight.zero_()
+            conv.bias.zero_()
+            conv.weight[0, dims if i == 0 else 0, 1, 1] = 1.0  # head 0's map, then channel 0
+            block.norm.weight.zero_()
+            block.norm.bias.zero_()
+            block.norm.weight[0], block.norm.bias[0] = 1.0, 4.0  # above the ReLU
+        for stage in mh.fpn_stages:
+            stage.fpn_adapter.weight.zero_()
+            stage.fpn_adapter.bias.zero_()
+        mh.output_conv.weight.zero_()
+        # standardised map z (+ 4): logit = margin * (z - 1), foreground above 1 sd
+        mh.output_conv.weight[0, 0, 1, 1] = mask_margin
+        mh.output_conv.bias.fill_(-mask_margin * 5.0)
+    solve_linear(model.detr.class_labels_classifier, queries,
+                 class_targets(num_q, model.config.num_labels, class_margin, g,
+                               num_objects))

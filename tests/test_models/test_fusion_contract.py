@@ -54,6 +54,12 @@ def center_outputs(columns, size):
                 center=center, offset=torch.randn(2, 2, *PAD, generator=g))
 
 
+def detr_outputs(columns, size):
+    out = query_outputs(columns, size)
+    out['boxes'] = torch.rand(2, 7, 4, generator=torch.Generator().manual_seed(4)) * 0.5 + 0.2
+    return out
+
+
 C = NUM_THINGS + NUM_STUFF
 CASES = {  # type: (extra config, outputs factory, class columns)
     'MaskClassificationFusion': (dict(object_mask_thr=0.3, semantic_on=True, instance_on=True),
@@ -63,6 +69,7 @@ CASES = {  # type: (extra config, outputs factory, class columns)
     'HeuristicFusion': (dict(stuff_area_limit=1), heuristic_outputs, None),
     'UPSNetFusion': (dict(score_thr=0.5, stuff_area_limit=1), upsnet_outputs, None),
     'CenterGroupingFusion': (dict(stuff_area=1, nms_kernel=3), center_outputs, None),
+    'DETRPanopticFusion': (dict(object_mask_thr=0.3, instance_on=True), detr_outputs, C + 1),
 }
 
 

@@ -52,18 +52,20 @@ def eomt(dinov3=False, seed=0):
                                                do_pad=True)
 
 
+def _backbone(kind):
+    stages = ['stage1', 'stage2', 'stage3', 'stage4']
+    if kind == 'resnet':
+        return transformers.ResNetConfig(embedding_size=16, hidden_sizes=[16, 32, 64, 128],
+                                         depths=[1, 1, 1, 1], layer_type='bottleneck',
+                                         out_features=stages)
+    return transformers.SwinConfig(image_size=64, embed_dim=16, depths=[1, 1, 2, 1],
+                                   num_heads=[1, 2, 2, 4], window_size=4, out_features=stages)
+
+
 def mask2former(backbone, seed=0):
     torch.manual_seed(seed)
-    stages = ['stage1', 'stage2', 'stage3', 'stage4']
-    if backbone == 'resnet':
-        bb = transformers.ResNetConfig(embedding_size=16, hidden_sizes=[16, 32, 64, 128],
-                                       depths=[1, 1, 1, 1], layer_type='bottleneck',
-                                       out_features=stages)
-    else:
-        bb = transformers.SwinConfig(image_size=64, embed_dim=16, depths=[1, 1, 2, 1],
-                                     num_heads=[1, 2, 2, 4], window_size=4, out_features=stages)
     cfg = transformers.Mask2FormerConfig(
-        backbone_config=bb, feature_size=32, mask_feature_size=32, hidden_dim=32,
+        backbone_config=_backbone(backbone), feature_size=32, mask_feature_size=32, hidden_dim=32,
         encoder_feedforward_dim=64, encoder_layers=2, decoder_layers=4, num_attention_heads=4,
         dim_feedforward=64, num_queries=14, id2label=LABELS,
         label2id={v: k for k, v in LABELS.items()})
@@ -75,9 +77,41 @@ def mask2former(backbone, seed=0):
                                          size_divisor=32))
 
 
+def maskformer(backbone, seed=0):
+    """Decoder wider (64) than the FPN (32): the query layers follow the decoder."""
+    torch.manual_seed(seed)
+    cfg = transformers.MaskFormerConfig(
+        backbone_config=_backbone(backbone), fpn_feature_size=32, mask_feature_size=32,
+        decoder_config=dict(model_type='detr', d_model=64, decoder_layers=2,
+                            decoder_attention_heads=4, decoder_ffn_dim=64, num_queries=14),
+        id2label=LABELS, label2id={v: k for k, v in LABELS.items()})
+    from transformers.models.maskformer.image_processing_pil_maskformer import (
+        MaskFormerImageProcessorPil,
+    )
+    return (transformers.MaskFormerForInstanceSegmentation(cfg).eval(),
+            MaskFormerImageProcessorPil(size=dict(shortest_edge=64, longest_edge=96),
+                                        size_divisor=32))
+
+
+def detr(seed=0):
+    """DETR's masks live on its 1/32 grid: a larger input (8 x 12 cells)."""
+    torch.manual_seed(seed)
+    cfg = transformers.DetrConfig(
+        use_timm_backbone=False, backbone_config=_backbone('resnet'), d_model=64,
+        encoder_layers=1, decoder_layers=2, encoder_attention_heads=8,
+        decoder_attention_heads=8, encoder_ffn_dim=64, decoder_ffn_dim=64, num_queries=14,
+        id2label=LABELS, label2id={v: k for k, v in LABELS.items()})
+    from transformers.models.detr.image_processing_pil_detr import DetrImageProcessorPil
+    return (transformers.DetrForSegmentation(cfg).eval(),
+            DetrImageProcessorPil(size=dict(shortest_edge=256, longest_edge=384)))
+
+
 MODELS = {'eomt': lambda: eomt(), 'eomt_dinov3': lambda: eomt(dinov3=True),
           'mask2former_resnet': lambda: mask2former('resnet'),
-          'mask2former_swin': lambda: mask2former('swin')}
+          'mask2former_swin': lambda: mask2former('swin'),
+          'maskformer_resnet': lambda: maskformer('resnet'),
+          'maskformer_swin': lambda: maskformer('swin'),
+          'detr': lambda: detr()}
 THINGS = '0,2,4,5'  # interleaved with stuff: the class rows are permuted
 
 
@@ -97,10 +131,13 @@ def test_logits_equal_transformers_on_the_same_pixels(name, tmp_path):
         got = ours.model.predict_outputs(pixels, [_sample(pixels)])
     rows = ours.category_ids + [len(LABELS)]
     assert sorted(ours.category_ids[:4]) == [0, 2, 4, 5]  # things first
-    torch.testing.assert_close(got['cls_logits'], ref.class_queries_logits[..., rows],
-                               atol=1e-4, rtol=1e-4)
-    torch.testing.assert_close(got['mask_logits'], ref.masks_queries_logits, atol=1e-4,
-                               rtol=1e-4)
+    if name == 'detr':
+        cls, masks = ref.logits, ref.pred_masks
+        torch.testing.assert_close(got['boxes'], ref.pred_boxes, atol=1e-5, rtol=1e-5)
+    else:
+        cls, masks = ref.class_queries_logits, ref.masks_queries_logits
+    torch.testing.assert_close(got['cls_logits'], cls[..., rows], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(got['mask_logits'], masks, atol=1e-4, rtol=1e-4)
 
 
 def _sample(pixels):
@@ -138,7 +175,7 @@ def test_inferencer_segments_equal_transformers_pipeline(name, tmp_path):
                                str(tmp_path / 'fused' / 'weights.pth'))(img)[0]
     stuff = {1, 3, 6}
     kw = dict(stuff_classes=sorted(stuff)) if 'eomt' in name else \
-        dict(label_ids_to_fuse=stuff)
+        dict(label_ids_to_fuse=stuff)  # Mask2Former, MaskFormer, DETR
     ref = proc.post_process_panoptic_segmentation(outputs, target_sizes=[img.shape[:2]],
                                                   **kw)[0]
     labels = [s['category_id'] for s in fused['segments_info'] if s['category_id'] in stuff]

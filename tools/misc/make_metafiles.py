@@ -40,6 +40,10 @@ COLLECTIONS = {
                    'Convolutions Die Hard: Open-Vocabulary Segmentation with Single Frozen '
                    'Convolutional CLIP'),
     'video': ('VideoPanoptic', None, 'An image model plus a tracker'),
+    'eomt': ('EoMT', 'https://arxiv.org/abs/2503.19108',
+             'Your ViT is Secretly an Image Segmentation Model'),
+    'detr': ('DETR', 'https://arxiv.org/abs/2005.12872',
+             'End-to-End Object Detection with Transformers'),
 }
 # Bundled-data configs -> (results file, figure path, metric name): the slow
 # tier's measurement (docs/results/<file>.json, seed 0).
@@ -55,6 +59,8 @@ TOY_RESULTS = {
                                                                          'test', 'PQ'),
     'configs/video/mask2former_r18_online-tracker_toy-video.py': ('toy_video', 'tracker',
                                                                   'VPQ'),
+    'configs/eomt/eomt_vit-t_toy.py': ('toy_eomt', 'test', 'PQ'),
+    'configs/detr/detr_r18_toy.py': ('toy_detr', 'test', 'PQ'),
 }
 CONVERTERS = {
     'configs/panoptic_deeplab/panoptic-deeplab_r52-dsconv_os16_200k_coco-panoptic.py':

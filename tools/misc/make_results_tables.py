@@ -20,7 +20,8 @@ by its rendering::
 ``[[NAME:KEY:KEY...|FORMAT]]`` is a figure of ``docs/results/NAME.json``
 (``figures[KEY][KEY]...``) in Python's format spec (default ``.2f``);
 ``[[A - B|+.2f]]`` is the difference of two figures and ``[[A / B|.2f]]``
-their ratio (B may be a number: ``[[run:train_seconds / 60|.1f]]`` minutes).  ``[[NAME:@command]]``, ``@commit`` and ``@machine.cpu`` print the
+their ratio (B may be a number: ``[[run:train_seconds / 60|.1f]]`` minutes).
+``[[NAME:@command]]``, ``@commit`` and ``@machine.cpu`` print the
 record's own fields.  The metafiles' toy PQ comes from the same records
 (``tools/misc/make_metafiles.py``).  The slow test tier and the benchmarks
 write the records (``mmpanoptic/testing/results.py``).

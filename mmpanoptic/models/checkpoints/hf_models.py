@@ -181,8 +181,16 @@ def _check_used(state: Dict[str, Tensor], used: set, what: str,
 
 
 def check_against(model, state: Dict[str, Tensor]) -> None:
-    """Every key of ``model`` filled with the right shape, none left over."""
+    """Every key of ``model`` filled with the right shape, none left over.
+
+    BatchNorm counters (``num_batches_tracked``) missing from ``state`` are
+    added as 0: transformers' DETR freezes its backbone's BatchNorm layers
+    into buffers without them, and ours are BatchNorm layers in eval mode
+    (the same function) whose counters are not weights."""
     own = model.state_dict()
+    for k in own:
+        if k.endswith('num_batches_tracked') and k not in state:
+            state[k] = torch.zeros_like(own[k])
     missing = [k for k in own if k not in state]
     extra = [k for k in state if k not in own]
     if missing or extra:
@@ -462,12 +470,291 @@ def convert_mask2former(state, cfg, pre, things):
                 layer_cfg=dict(self_attn_cfg=attn, cross_attn_cfg=attn, ffn_cfg=ffn),
                 init_cfg=None)),
         criterion=set_criterion(cfg),
-        fusion=dict(type='MaskClassificationFusion', object_mask_thr=0.5, mask_thr=0.5,
-                    iou_thr=0.8, strict_overlap=True, score_weighted_area=True,
-                    filter_low_score=False, merge_stuff=False, fixed_mask_size=(384, 384),
-                    panoptic_on=True, semantic_on=False, instance_on=False))
+        fusion=transformers_fusion(fixed_mask_size=(384, 384)))
     pipeline = test_pipeline(pre, dict(shortest_edge=800, longest_edge=1333),
                              size_divisor=int(pre.get('size_divisor', 32)))
+    return model, out, pipeline, classes, num_things, order, [f'things from {source}']
+
+
+# ----------------------------------------------------------------- DETR decoder / MaskFormer
+def transformers_fusion(**kw) -> Dict:
+    """transformers' ``post_process_panoptic_segmentation`` of MaskFormer,
+    Mask2Former and DETR (threshold 0.5, mask threshold 0.5, overlap 0.8) as
+    :class:`MaskClassificationFusion` settings."""
+    return dict(type='MaskClassificationFusion', object_mask_thr=0.5, mask_thr=0.5,
+                iou_thr=0.8, strict_overlap=True, score_weighted_area=True,
+                filter_low_score=False, merge_stuff=False, mask_resize='transformers',
+                panoptic_on=True, semantic_on=False, instance_on=False, **kw)
+
+
+_DETR_LAYER = [
+    (r'self_attn_layer_norm\.', 'norms.0.'),
+    (r'encoder_attn_layer_norm\.', 'norms.1.'),
+    (r'(mlp\.)?fc1\.', 'ffn.layers.0.0.'),
+    (r'(mlp\.)?fc2\.', 'ffn.layers.1.'),
+]
+
+
+def detr_layers_state(state: Dict[str, Tensor], prefix: str, out: str, used: set, *,
+                      encoder: bool = False) -> Dict[str, Tensor]:
+    """transformers' DETR encoder / decoder layers (``prefix`` + ``layers.N``,
+    q / k / v / o projections, post-norms, ``layernorm`` after the decoder)
+    -> mmdet's ``DetrTransformerEncoder`` / ``DetrTransformerDecoder``
+    (``nn.MultiheadAttention`` with fused in-projection, ``norms``, ``ffn``,
+    ``post_norm``)."""
+    res = {}
+    final_norm = 'norms.1.' if encoder else 'norms.2.'
+    for key, value in state.items():
+        if not key.startswith(prefix) or key in used:
+            continue
+        k = key[len(prefix):]
+        if k.startswith('layernorm.'):
+            res[out + 'post_norm.' + k[len('layernorm.'):]] = value
+            used.add(key)
+            continue
+        m = re.match(r'layers\.(\d+)\.', k)
+        if not m:
+            raise CheckpointConversionError(f'unknown DETR transformer key: {key}')
+        base, rest = f'{out}layers.{m.group(1)}.', k[m.end():]
+        a = re.match(r'(self_attn|encoder_attn)\.(q|k|v|o|out)_proj\.(weight|bias)$', rest)
+        if a:
+            name = 'self_attn' if a.group(1) == 'self_attn' else 'cross_attn'
+            if a.group(2) in ('o', 'out'):
+                res[f'{base}{name}.attn.out_proj.{a.group(3)}'] = value
+                used.add(key)
+            else:
+                w, b = _fuse_qkv(state, f'{prefix}layers.{m.group(1)}.{a.group(1)}', used)
+                res[f'{base}{name}.attn.in_proj_weight'] = w
+                res[f'{base}{name}.attn.in_proj_bias'] = b
+            continue
+        if rest.startswith('final_layer_norm.'):
+            res[base + final_norm + rest[len('final_layer_norm.'):]] = value
+            used.add(key)
+            continue
+        new = _rules(rest, _DETR_LAYER, 'DETR layer')
+        if new is None:
+            raise CheckpointConversionError(f'unknown DETR transformer key: {key}')
+        res[base + new] = value
+        used.add(key)
+    return res
+
+
+def _mlp_state(state, prefix: str, targets: Sequence[str], used: set) -> Dict[str, Tensor]:
+    """``prefix`` + ``N.0.`` / ``layers.N.`` linear layers -> ``targets[N]``."""
+    res = {}
+    for key, value in state.items():
+        if key.startswith(prefix):
+            m = re.match(r'(?:layers\.)?(\d+)\.(?:0\.)?(weight|bias)$', key[len(prefix):])
+            if not m or int(m.group(1)) >= len(targets):
+                raise CheckpointConversionError(f'unknown key: {key}')
+            res[f'{targets[int(m.group(1))]}.{m.group(2)}'] = value
+            used.add(key)
+    return res
+
+
+def _backbone_state(state, prefix: str, out: str, used: set) -> Dict[str, Tensor]:
+    res = {}
+    for key, value in state.items():
+        if key.startswith(prefix):
+            res[out + key[len(prefix):]] = value
+            used.add(key)
+    return res
+
+
+def convert_maskformer(state, cfg, pre, things):
+    """MaskFormer -> our MaskFormer: the transformers backbone, mmdet's FPN
+    ``PixelDecoder`` (transformers' ``fpn.layers.j`` is mmdet's level
+    ``L - 2 - j``), mmdet's DETR decoder on the last backbone level."""
+    order, num_things, classes, source = label_order(cfg, things)
+    bb = dict(cfg.get('backbone_config') or {})
+    if bb.get('model_type') == 'swin':  # transformers swaps in its MaskFormer Swin
+        bb['model_type'] = 'maskformer-swin'
+        bb['out_features'] = ['stage1', 'stage2', 'stage3', 'stage4']
+        bb.pop('out_indices', None)
+    cfg = dict(cfg, backbone_config=bb)
+    bb, channels = backbone_config(cfg, 'MaskFormer')
+    dec = dict(cfg.get('decoder_config') or {})
+    dim = dec.get('d_model', 256)
+    used = set()
+    out = _backbone_state(state, 'model.pixel_level_module.encoder.', 'backbone.body.', used)
+    pix = 'model.pixel_level_module.decoder.'
+    levels = len(channels)
+    for key, value in state.items():
+        if not key.startswith(pix):
+            continue
+        k = key[len(pix):]
+        m = re.match(r'fpn\.layers\.(\d+)\.(proj|block)\.(\d)\.', k)
+        if k.startswith('fpn.stem.'):
+            part = {'0': 'conv', '1': 'gn'}[k.split('.')[2]]
+            new = f'last_feat_conv.{part}.' + k.split('.', 3)[3]
+        elif m:
+            i = levels - 2 - int(m.group(1))
+            part = {'0': 'conv', '1': 'gn'}[m.group(3)]
+            new = (f'lateral_convs.{i}.' if m.group(2) == 'proj' else f'output_convs.{i}.') + \
+                f'{part}.' + k[m.end():]
+        elif k.startswith('mask_projection.'):
+            new = 'mask_feature.' + k[len('mask_projection.'):]
+        else:
+            raise CheckpointConversionError(f'unknown MaskFormer key: {key}')
+        out['panoptic_head.pixel_decoder.' + new] = value
+        used.add(key)
+    tr = 'model.transformer_module.'
+    out.update(detr_layers_state(state, tr + 'decoder.', 'panoptic_head.transformer_decoder.',
+                                 used))
+    for name, new in (('queries_embedder.weight', 'query_embed.weight'),
+                      ('input_projection.weight', 'decoder_input_proj.weight'),
+                      ('input_projection.bias', 'decoder_input_proj.bias')):
+        if tr + name in state:
+            out['panoptic_head.' + new] = state[tr + name]
+            used.add(tr + name)
+    out.update(_mlp_state(state, 'mask_embedder.', ['panoptic_head.mask_embed.0',
+                                                    'panoptic_head.mask_embed.2',
+                                                    'panoptic_head.mask_embed.4'], used))
+    for t in ('weight', 'bias'):
+        out[f'panoptic_head.cls_embed.{t}'] = _permute_classes(state[f'class_predictor.{t}'],
+                                                               order)
+        used.add(f'class_predictor.{t}')
+    _check_used(state, used, 'MaskFormer', ignored=('criterion.', ))
+    num_queries = state[tr + 'queries_embedder.weight'].shape[0]
+    heads = dec.get('decoder_attention_heads', 8)
+    drop = dict(dropout=0.0, batch_first=True)
+    model = dict(
+        type='MaskFormer', num_things_classes=num_things,
+        num_stuff_classes=len(order) - num_things,
+        data_preprocessor=data_preprocessor(pre),
+        backbone=dict(type='HFBackbone', config=bb),
+        panoptic_head=dict(
+            type='MaskFormerQueryHead', in_channels=channels,
+            feat_channels=cfg.get('fpn_feature_size', 256),
+            out_channels=cfg.get('mask_feature_size', 256), num_queries=num_queries,
+            pixel_decoder=dict(type='mmdet.PixelDecoder', norm_cfg=dict(type='GN', num_groups=32),
+                               act_cfg=dict(type='ReLU')),
+            enforce_decoder_input_project=False,
+            positional_encoding=dict(num_feats=dim // 2, normalize=True),
+            transformer_decoder=dict(
+                type='DetrTransformerDecoder', num_layers=dec.get('decoder_layers', 6),
+                return_intermediate=True,
+                layer_cfg=dict(
+                    self_attn_cfg=dict(embed_dims=dim, num_heads=heads, **drop),
+                    cross_attn_cfg=dict(embed_dims=dim, num_heads=heads, **drop),
+                    ffn_cfg=dict(embed_dims=dim, feedforward_channels=dec.get(
+                        'decoder_ffn_dim', 2048), num_fcs=2, ffn_drop=0.0,
+                        act_cfg=dict(type='ReLU', inplace=True))))),
+        criterion=dict(
+            type='MaskSetCriterion',
+            matcher=dict(type='HungarianMaskMatcher', cost_class=1.0,
+                         cost_mask=cfg.get('mask_weight', 20.0),
+                         cost_dice=cfg.get('dice_weight', 1.0), mask_cost='focal',
+                         num_points=None),
+            no_object_weight=cfg.get('no_object_weight', 0.1),
+            loss_cls_weight=cfg.get('cross_entropy_weight', 1.0),
+            loss_mask_weight=cfg.get('mask_weight', 20.0),
+            loss_dice_weight=cfg.get('dice_weight', 1.0), mask_loss='focal', num_points=None),
+        fusion=transformers_fusion())
+    pipeline = test_pipeline(pre, dict(shortest_edge=800, longest_edge=1333),
+                             size_divisor=int(pre.get('size_divisor', 32)))
+    return model, out, pipeline, classes, num_things, order, [f'things from {source}']
+
+
+_DETR_MASK_HEAD = [
+    (r'conv([12])\.conv\.', r'lay\1.'),
+    (r'conv([12])\.norm\.', r'gn\1.'),
+    (r'output_conv\.', 'out_lay.'),
+]
+
+
+def _detr_mask_head_key(k: str) -> Optional[str]:
+    m = re.match(r'fpn_stages\.(\d)\.(fpn_adapter|refine\.conv|refine\.norm)\.', k)
+    if m:
+        i = int(m.group(1))
+        part = {'fpn_adapter': f'adapter{i + 1}', 'refine.conv': f'lay{i + 3}',
+                'refine.norm': f'gn{i + 3}'}[m.group(2)]
+        return f'{part}.' + k[m.end():]
+    return _rules(k, _DETR_MASK_HEAD, 'DETR mask head')
+
+
+def convert_detr(state, cfg, pre, things):
+    """DetrForSegmentation -> :class:`DETRPanoptic`: the transformers backbone,
+    mmdet's DETR encoder / decoder, DETR's box MLP as mmdet's ``reg_ffn`` /
+    ``fc_reg``, the mask head under DETR's own names."""
+    if cfg.get('use_timm_backbone', True) or not cfg.get('backbone_config'):
+        raise CheckpointConversionError(
+            'DETR: use_timm_backbone=true (the hub\'s facebook/detr-* folders): timm needs '
+            'torchvision, which cannot run here; convert a checkpoint with a transformers '
+            'backbone_config (use_timm_backbone=false)')
+    if cfg.get('position_embedding_type', 'sine') != 'sine':
+        raise CheckpointConversionError(f'DETR: position_embedding_type '
+                                        f'{cfg.get("position_embedding_type")!r} (only sine)')
+    order, num_things, classes, source = label_order(cfg, things)
+    bb, channels = backbone_config(cfg, 'DETR')
+    used = set()
+    out = _backbone_state(state, 'detr.model.backbone.model.', 'backbone.body.', used)
+    head = 'panoptic_head.'
+    out.update(detr_layers_state(state, 'detr.model.encoder.', head + 'encoder.', used,
+                                 encoder=True))
+    out.update(detr_layers_state(state, 'detr.model.decoder.', head + 'decoder.', used))
+    for name, new in (('detr.model.query_position_embeddings.weight', 'query_embedding.weight'),
+                      ('detr.model.input_projection.weight', 'input_proj.weight'),
+                      ('detr.model.input_projection.bias', 'input_proj.bias')):
+        out[head + new] = state[name]
+        used.add(name)
+    out.update(_mlp_state(state, 'detr.bbox_predictor.', [head + 'reg_ffn.layers.0.0',
+                                                          head + 'reg_ffn.layers.1',
+                                                          head + 'fc_reg'], used))
+    for t in ('weight', 'bias'):
+        out[f'{head}cls_embed.{t}'] = _permute_classes(
+            state[f'detr.class_labels_classifier.{t}'], order)
+        used.add(f'detr.class_labels_classifier.{t}')
+    for key, value in state.items():
+        if key.startswith('mask_head.'):
+            new = _detr_mask_head_key(key[len('mask_head.'):])
+            if new is None:
+                raise CheckpointConversionError(f'unknown DETR key: {key}')
+            out[head + 'mask_head.' + new] = value
+            used.add(key)
+        elif key.startswith('bbox_attention.'):
+            k = key[len('bbox_attention.'):].replace('q_proj.', 'q_linear.').replace(
+                'k_proj.', 'k_linear.')
+            out[head + 'bbox_attention.' + k] = value
+            used.add(key)
+    _check_used(state, used, 'DETR', ignored=('criterion.', ))
+    dim = cfg.get('d_model', 256)
+
+    def attn(heads):
+        return dict(embed_dims=dim, num_heads=heads, dropout=0.0, batch_first=True)
+
+    def ffn(hidden):
+        return dict(embed_dims=dim, feedforward_channels=hidden, num_fcs=2, ffn_drop=0.0,
+                    act_cfg=dict(type='ReLU', inplace=True))
+
+    if cfg.get('activation_function', 'relu') != 'relu':
+        raise CheckpointConversionError(f'DETR: activation_function '
+                                        f'{cfg.get("activation_function")!r} (only relu)')
+    enc_heads = cfg.get('encoder_attention_heads', 8)
+    dec_heads = cfg.get('decoder_attention_heads', 8)
+    model = dict(
+        type='DETRPanoptic', num_things_classes=num_things,
+        num_stuff_classes=len(order) - num_things,
+        data_preprocessor=data_preprocessor(pre),
+        backbone=dict(type='HFBackbone', config=bb),
+        panoptic_head=dict(
+            type='DETRPanopticHead', in_channels=channels,
+            num_queries=state['detr.model.query_position_embeddings.weight'].shape[0],
+            encoder=dict(num_layers=cfg.get('encoder_layers', 6), layer_cfg=dict(
+                self_attn_cfg=attn(enc_heads), ffn_cfg=ffn(cfg.get('encoder_ffn_dim', 2048)))),
+            decoder=dict(num_layers=cfg.get('decoder_layers', 6), return_intermediate=True,
+                         layer_cfg=dict(self_attn_cfg=attn(dec_heads),
+                                        cross_attn_cfg=attn(dec_heads),
+                                        ffn_cfg=ffn(cfg.get('decoder_ffn_dim', 2048)))),
+            positional_encoding=dict(num_feats=dim // 2, normalize=True)),
+        criterion=dict(type='DETRSetCriterion',
+                       no_object_weight=cfg.get('eos_coefficient', 0.1),
+                       loss_bbox_weight=cfg.get('bbox_loss_coefficient', 5.0),
+                       loss_giou_weight=cfg.get('giou_loss_coefficient', 2.0),
+                       loss_mask_weight=cfg.get('mask_loss_coefficient', 1.0),
+                       loss_dice_weight=cfg.get('dice_loss_coefficient', 1.0)),
+        fusion=transformers_fusion())
+    pipeline = test_pipeline(pre, dict(shortest_edge=800, longest_edge=1333))
     return model, out, pipeline, classes, num_things, order, [f'things from {source}']
 
 
@@ -476,6 +763,8 @@ CONVERTERS = {
     'EomtForUniversalSegmentation': lambda *a: convert_eomt(*a, dinov3=False),
     'EomtDinov3ForUniversalSegmentation': lambda *a: convert_eomt(*a, dinov3=True),
     'Mask2FormerForUniversalSegmentation': convert_mask2former,
+    'MaskFormerForInstanceSegmentation': convert_maskformer,
+    'DetrForSegmentation': convert_detr,
 }
 
 

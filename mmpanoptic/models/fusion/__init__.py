@@ -7,6 +7,7 @@ from .center_grouping import (
                               group_pixels,
                               merge_semantic_and_instance,
 )
+from .detr import DETRPanopticFusion, detr_panoptic
 from .heuristic import HeuristicFusion, heuristic_merge
 from .knet import KNetFusion, knet_kernel_scores
 from .mask_classification import (
@@ -31,5 +32,6 @@ __all__ = [
     'semantic_from_queries', 'instances_from_queries', 'upsample_masks', 'find_centers',
     'group_pixels', 'merge_semantic_and_instance', 'CenterGroupingFusion', 'UPSNetFusion',
     'compose_panoptic_logits', 'paste_mask_logits', 'panoptic_from_composed',
-    'remove_overlapping', 'KNetFusion', 'knet_kernel_scores'
+    'remove_overlapping', 'KNetFusion', 'knet_kernel_scores', 'DETRPanopticFusion',
+    'detr_panoptic'
 ]

@@ -247,6 +247,7 @@ def instances_from_queries(cls_logits: Tensor,
 def upsample_masks(mask_logits: Tensor, *, img_shape: Tuple[int, int],
                    ori_shape: Optional[Tuple[int, int]],
                    pad_shape: Optional[Tuple[int, int]] = None,
+                   mode: str = 'crop',
                    fixed_size: Optional[Tuple[int, int]] = None) -> Tensor:
     """Mask logits at the model's resolution -> logits on the image.
 
@@ -255,11 +256,12 @@ def upsample_masks(mask_logits: Tensor, *, img_shape: Tuple[int, int],
     the same two interpolations as mmdet's Mask2Former, applied only to the
     masks passed in (callers pass the kept queries).
 
-    With ``fixed_size``: resize the logits to that size, take the sigmoid
-    and resize the *probabilities* straight to the output size, the padding
-    included (transformers' Mask2Former / MaskFormer post-processing, written
-    for 384 x 384 inputs, does this whatever the input size); the result
-    then holds probabilities.
+    ``mode='transformers'``: take the sigmoid at the model's resolution (or,
+    with ``fixed_size``, after resizing the logits to that size, as
+    transformers' Mask2Former processor does with 384 x 384) and resize the
+    *probabilities* straight to the output size, the padding included
+    (transformers' MaskFormer / Mask2Former / DETR post-processing); the
+    result then holds probabilities.
 
     Args:
         mask_logits: (K, h, w) logits.
@@ -267,14 +269,23 @@ def upsample_masks(mask_logits: Tensor, *, img_shape: Tuple[int, int],
         ori_shape: (H, W) to resize to, or None to stay at ``img_shape``.
         pad_shape: (H, W) of the padded batch input, or None when the
             logits are already at that size.
+        mode: ``'crop'`` (detectron2, mmdet) or ``'transformers'``.
+        fixed_size: with ``'transformers'``, the size the logits are
+            resized to before the sigmoid (None: none).
     """
     masks = mask_logits
-    if fixed_size is not None:
+    if mode not in ('crop', 'transformers'):
+        raise ValueError(f"mask resize mode {mode!r}: 'crop' or 'transformers'")
+    if mode == 'transformers':
         out = tuple(ori_shape if ori_shape is not None else img_shape)
         if masks.shape[0] == 0:
             return masks.new_zeros((0, *out))
-        masks = F.interpolate(masks[None], size=tuple(fixed_size), mode='bilinear',
-                              align_corners=False)[0].sigmoid()
+        if fixed_size is not None:
+            masks = F.interpolate(masks[None], size=tuple(fixed_size), mode='bilinear',
+                                  align_corners=False)[0]
+        masks = masks.sigmoid()
+        if tuple(masks.shape[-2:]) == out:
+            return masks
         return F.interpolate(masks[None], size=out, mode='bilinear', align_corners=False)[0]
     if pad_shape is not None and tuple(masks.shape[-2:]) != tuple(pad_shape) and len(masks):
         masks = F.interpolate(masks[None], size=tuple(pad_shape), mode='bilinear',
@@ -306,8 +317,13 @@ class MaskClassificationFusion(PanopticFusion):
             :func:`panoptic_from_queries` (detectron2's rules by default;
             transformers' processors are reproduced by the configs that
             ``tools/model_converters/hf_to_mmpanoptic.py`` writes).
-        fixed_mask_size: see :func:`upsample_masks` (None: crop the padding,
-            as detectron2 and mmdet do).
+        mask_resize: ``'crop'`` (the padding cropped before resizing to the
+            image, as detectron2 and mmdet do) or ``'transformers'``
+            (probabilities resized with the padding, see
+            :func:`upsample_masks`).
+        fixed_mask_size: with ``'transformers'``, the size the logits are
+            resized to first (transformers' Mask2Former: 384 x 384); given
+            alone it implies ``'transformers'``.
         panoptic_on, semantic_on, instance_on: which results to return.
         max_per_image: instances kept before the thing filter.
 
@@ -330,6 +346,7 @@ class MaskClassificationFusion(PanopticFusion):
                  strict_overlap: bool = False,
                  score_weighted_area: bool = False,
                  merge_stuff: bool = True,
+                 mask_resize: Optional[str] = None,
                  fixed_mask_size: Optional[Sequence[int]] = None,
                  panoptic_on: bool = True,
                  semantic_on: bool = False,
@@ -344,6 +361,13 @@ class MaskClassificationFusion(PanopticFusion):
         self.score_weighted_area = score_weighted_area
         self.merge_stuff = merge_stuff
         self.fixed_mask_size = tuple(fixed_mask_size) if fixed_mask_size is not None else None
+        if mask_resize is None:
+            mask_resize = 'crop' if fixed_mask_size is None else 'transformers'
+        if mask_resize not in ('crop', 'transformers'):
+            raise ValueError(f"mask_resize={mask_resize!r}: 'crop' or 'transformers'")
+        if mask_resize == 'crop' and fixed_mask_size is not None:
+            raise ValueError("fixed_mask_size needs mask_resize='transformers'")
+        self.mask_resize = mask_resize
         self.panoptic_on = panoptic_on
         self.semantic_on = semantic_on
         self.instance_on = instance_on
@@ -379,21 +403,23 @@ class MaskClassificationFusion(PanopticFusion):
                 keep, scores, labels = keep_queries(
                     cls, num_classes=self.num_classes, object_mask_thr=self.object_mask_thr)
                 # Only the kept queries are resized (twice, as mmdet does for all).
-                kept = upsample_masks(masks[keep], fixed_size=self.fixed_mask_size, **size)
+                kept = upsample_masks(masks[keep], mode=self.mask_resize,
+                                      fixed_size=self.fixed_mask_size, **size)
                 ids, segments = panoptic_from_queries(
                     scores[keep], labels[keep], kept, num_things=self.num_things,
                     iou_thr=self.iou_thr, filter_low_score=self.filter_low_score,
                     mask_thr=self.mask_thr, strict_overlap=self.strict_overlap,
                     score_weighted_area=self.score_weighted_area,
                     merge_stuff=self.merge_stuff,
-                    probabilities=self.fixed_mask_size is not None)
+                    probabilities=self.mask_resize == 'transformers')
                 kept_index = keep.nonzero()[:, 0].tolist()
                 for seg in segments:  # query index among all queries
                     seg['query'] = kept_index[seg['query']]
                 out['panoptic'] = (ids, segments)
             if self.semantic_on or self.instance_on:
-                full = upsample_masks(masks, fixed_size=self.fixed_mask_size, **size)
-                if self.fixed_mask_size is not None:  # back to logits for these two
+                full = upsample_masks(masks, mode=self.mask_resize,
+                                      fixed_size=self.fixed_mask_size, **size)
+                if self.mask_resize == 'transformers':  # back to logits for these two
                     full = torch.logit(full.clamp(1e-6, 1 - 1e-6))
                 if self.semantic_on:
                     logits = semantic_from_queries(cls, full)

@@ -1,4 +1,5 @@
 from . import layers  # noqa: F401  (registers mmdet's transformer decoders)
+from .detr_panoptic_head import DETRPanopticHead
 from .eomt_head import EoMTHead
 from .knet_head import KNetKernelHead, KNetUpdateHead
 from .mask2former_head import Mask2FormerQueryHead
@@ -6,6 +7,6 @@ from .maskformer_head import MaskFormerQueryHead
 from .panoptic_deeplab_head import DeepLabV3PlusDecoder, PanopticDeepLabHead
 from .upsnet_semantic_head import UPSNetSemanticHead
 
-__all__ = ['EoMTHead', 'KNetKernelHead', 'KNetUpdateHead', 'Mask2FormerQueryHead',
-           'MaskFormerQueryHead', 'DeepLabV3PlusDecoder', 'PanopticDeepLabHead',
-           'UPSNetSemanticHead']
+__all__ = ['DETRPanopticHead', 'EoMTHead', 'KNetKernelHead', 'KNetUpdateHead',
+           'Mask2FormerQueryHead', 'MaskFormerQueryHead', 'DeepLabV3PlusDecoder',
+           'PanopticDeepLabHead', 'UPSNetSemanticHead']

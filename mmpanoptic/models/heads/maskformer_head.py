@@ -81,12 +81,15 @@ class MaskFormerQueryHead(BaseModule):
             self.decoder_input_proj = nn.Identity()
         self.decoder_pe = build_part(
             positional_encoding, default_type='SinePositionalEncoding')
-        self.query_embed = nn.Embedding(num_queries, out_channels)
-        self.cls_embed = build_class_layer(classifier, feat_channels, num_classes)
+        # The query-side layers are as wide as the decoder (mmdet's configs
+        # have feat_channels = out_channels = embed_dims; transformers'
+        # MaskFormer checkpoints may not).
+        self.query_embed = nn.Embedding(num_queries, embed_dims)
+        self.cls_embed = build_class_layer(classifier, embed_dims, num_classes)
         self.mask_embed = nn.Sequential(
-            nn.Linear(feat_channels, feat_channels), nn.ReLU(inplace=True),
-            nn.Linear(feat_channels, feat_channels), nn.ReLU(inplace=True),
-            nn.Linear(feat_channels, out_channels))
+            nn.Linear(embed_dims, embed_dims), nn.ReLU(inplace=True),
+            nn.Linear(embed_dims, embed_dims), nn.ReLU(inplace=True),
+            nn.Linear(embed_dims, out_channels))
 
     def init_weights(self) -> None:
         """Xavier-uniform decoder weights (MaskFormer's scheme)."""

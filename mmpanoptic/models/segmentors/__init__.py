@@ -1,3 +1,4 @@
+from .detr_panoptic import DETRPanoptic
 from .eomt import EoMT
 from .fc_clip import FCCLIP
 from .mask_classification_segmentor import (
@@ -11,6 +12,6 @@ from .panoptic_fpn import PanopticFPN, build_part
 from .upsnet import UPSNet
 from .video_segmentor import VideoPanopticSegmentor
 
-__all__ = ['EoMT', 'PanopticFPN', 'build_part', 'MaskClassificationSegmentor', 'MaskFormer',
-           'Mask2Former', 'KNet',
-           'VideoPanopticSegmentor', 'PanopticDeepLab', 'UPSNet', 'FCCLIP']
+__all__ = ['DETRPanoptic', 'EoMT', 'PanopticFPN', 'build_part', 'MaskClassificationSegmentor',
+           'MaskFormer', 'Mask2Former', 'KNet', 'VideoPanopticSegmentor',
+           'PanopticDeepLab', 'UPSNet', 'FCCLIP']

@@ -37,3 +37,20 @@ class PanopticPredictMixin:
     def predict_output_options(self, rescale: bool) -> dict:
         """Extra keyword arguments of ``predict_outputs`` (none by default)."""
         return {}
+
+    #: children left to eager mode by :meth:`compile_network`: the loss and
+    #: the post-processing are Python loops over segments and queries.
+    eager_parts: ClassVar[tuple] = ('data_preprocessor', 'criterion', 'fusion')
+
+    def compile_network(self, **options) -> list:
+        """``torch.compile`` the network in place (``nn.Module.compile``:
+        the state-dict keys do not change, so checkpoints still load), one
+        compiled graph per direct child but :attr:`eager_parts`.  ``options``
+        go to ``torch.compile`` (e.g. ``mode='max-autotune'``).  Returns the
+        names compiled."""
+        names = []
+        for name, child in self.named_children():
+            if name not in self.eager_parts and any(True for _ in child.parameters()):
+                child.compile(**options)
+                names.append(name)
+        return names

@@ -1,17 +1,20 @@
 """Evaluate a checkpoint.
 
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out results.json] [--tta]
+        [--compile [BACKEND]]
 
 ``--tta`` evaluates with test-time augmentation: the config's ``tta_model``
 (``PanopticTTAModel``) around its model and its ``tta_pipeline`` (flips and
-scales) as the test pipeline.
+scales) as the test pipeline.  ``--compile`` runs the network (backbone,
+neck, heads; not the post-processing) through ``torch.compile`` (see
+``benchmarks/hf_model_speed.py --compile`` for what it gains).
 """
 import argparse
 import json
-import os.path as osp
 
 from mmengine.runner import Runner
 
+from mmpanoptic.engine.checkpoints import checkpoint_problem
 from mmpanoptic.utils.tool_config import finish_distributed, load_tool_config, parse_tool_args
 
 
@@ -25,13 +28,17 @@ def parse_args():
                    '{work_dir}/vis/test)')
     p.add_argument('--tta', action='store_true',
                    help='test-time augmentation (the config\'s tta_model and tta_pipeline)')
+    p.add_argument('--compile', nargs='?', const='inductor', default=None, metavar='BACKEND',
+                   help='torch.compile the network (backend: inductor unless named; the '
+                   'first images of each size compile, slowly)')
     return parse_tool_args(p)
 
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.checkpoint):
-        raise SystemExit(f'checkpoint not found: {args.checkpoint}')
+    problem = checkpoint_problem(args.checkpoint)
+    if problem is not None:
+        raise SystemExit(f'error: checkpoint {problem}')
     cfg = load_tool_config(args.config, work_dir=args.work_dir,
                            cfg_options=args.cfg_options, launcher=args.launcher)
     cfg.load_from = args.checkpoint
@@ -42,12 +49,25 @@ def main():
             if hook.get('type') == 'PanopticVisualizationHook':
                 hook['out_dir'] = args.show_dir
     runner = Runner.from_cfg(cfg)
+    if args.compile:
+        compile_model(runner, args.compile)
     metrics = runner.test()
     if args.out and runner.rank == 0:
         with open(args.out, 'w') as f:
             json.dump(metrics, f, indent=1, default=float)
         print(f'metrics written to {args.out}')
     finish_distributed()
+
+
+def compile_model(runner, backend='inductor'):
+    """Compile the segmentor's network in place (also inside a TTA wrapper)."""
+    model = runner.model.module if hasattr(runner.model, 'module') else runner.model
+    inner = getattr(model, 'module', model)  # PanopticTTAModel wraps the segmentor
+    if not hasattr(inner, 'compile_network'):
+        raise SystemExit(f'--compile: {type(inner).__name__} has no compile_network')
+    names = inner.compile_network(backend=backend)
+    runner.logger.info(f'--compile: torch.compile ({backend}) on {", ".join(names)}; the '
+                       'first images of each input size compile (slow), the rest run compiled')
 
 
 def use_tta(cfg, path):

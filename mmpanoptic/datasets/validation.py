@@ -150,6 +150,7 @@ def check_one_png(ann: dict, image: Optional[dict], png_dir: str,
             try:
                 with Image.open(img_path) as im:
                     size = im.size
+                    im.load()  # the whole file: a truncated image fails here
                 if (image.get('width'), image.get('height')) != size:
                     problems.append(Problem(
                         'image size mismatch', img_path, f'the image is {size[0]}x{size[1]} '
@@ -193,20 +194,41 @@ def check_one_png(ann: dict, image: Optional[dict], png_dir: str,
     return problems
 
 
+def _check_chunk(args) -> List[Problem]:
+    chunk, png_dir, images_dir = args
+    out = []
+    for ann, image in chunk:
+        out += check_one_png(ann, image, png_dir, images_dir)
+    return out
+
+
 def check_pngs(data: dict, png_dir: str, images_dir: Optional[str] = None,
-               progress: bool = True) -> Iterable[Problem]:
-    """Problems of every annotation's PNG (a generator, with a progress bar)."""
+               progress: bool = True, workers: int = 0) -> Iterable[Problem]:
+    """Problems of every annotation's PNG (and, with ``images_dir``, image
+    file, decoded in full): a generator, with a progress bar.  ``workers``
+    > 1 spreads the images over that many processes (chunks of 32)."""
     images = {img.get('id'): img for img in data['images'] if isinstance(img, dict)}
     anns = [a for a in data['annotations'] if isinstance(a, dict) and 'file_name' in a
             and 'segments_info' in a]
+    pairs = [(a, images.get(a.get('image_id'))) for a in anns]
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=len(anns), unit='image', desc='PNGs')
-    for ann in anns:
-        yield from check_one_png(ann, images.get(ann.get('image_id')), png_dir, images_dir)
-        if bar is not None:
-            bar.update()
+        bar = tqdm(total=len(anns), unit='image', desc=f'checking {osp.basename(png_dir)}')
+    if workers > 1 and len(pairs) > 64:
+        from concurrent.futures import ProcessPoolExecutor
+        chunks = [pairs[i:i + 32] for i in range(0, len(pairs), 32)]
+        with ProcessPoolExecutor(workers) as pool:
+            for chunk, found in zip(chunks, pool.map(
+                    _check_chunk, [(c, png_dir, images_dir) for c in chunks])):
+                yield from found
+                if bar is not None:
+                    bar.update(len(chunk))
+    else:
+        for ann, image in pairs:
+            yield from check_one_png(ann, image, png_dir, images_dir)
+            if bar is not None:
+                bar.update()
     if bar is not None:
         bar.close()
 
@@ -236,6 +258,12 @@ def summary_table(problems: List[Problem]) -> str:
 def dataset_annotation_files(dataset_cfg) -> List[Tuple[str, str]]:
     """``(ann_file, png_dir)`` of the COCO-panoptic datasets in a dataloader's
     ``dataset`` config (wrappers such as RepeatDataset / ConcatDataset followed)."""
+    return [(ann, seg) for ann, seg, _ in dataset_files(dataset_cfg)]
+
+
+def dataset_files(dataset_cfg) -> List[Tuple[str, str, str]]:
+    """``(ann_file, png_dir, image_dir)`` of the COCO-panoptic datasets in a
+    dataloader's ``dataset`` config (wrappers followed)."""
     found = []
 
     def visit(cfg):
@@ -248,17 +276,21 @@ def dataset_annotation_files(dataset_cfg) -> List[Tuple[str, str]]:
         ann = cfg.get('ann_file')
         if ann:
             root = cfg.get('data_root') or ''
-            seg = (cfg.get('data_prefix') or {}).get('seg', '')
-            found.append((osp.join(root, ann), osp.join(root, seg)))
+            prefix = cfg.get('data_prefix') or {}
+            found.append((osp.join(root, ann), osp.join(root, prefix.get('seg', '')),
+                          osp.join(root, prefix.get('img', ''))))
     visit(dataset_cfg)
     return found
 
 
-def check_config_annotations(cfg, loaders=('train_dataloader', 'val_dataloader')
+def check_config_annotations(cfg, loaders=('train_dataloader', 'val_dataloader'), *,
+                             files: bool = False, progress: bool = True, workers: int = 0
                              ) -> Tuple[List[str], List[Problem]]:
-    """JSON-level problems of the COCO-panoptic annotation files a config
-    trains and validates on (what ``tools/train.py`` checks on start),
-    including the model's class counts against each file's categories.
+    """Problems of the COCO-panoptic annotation files a config trains and
+    validates on (what ``tools/train.py`` checks on start): the JSON, the
+    model's class counts against each file's categories, an empty training
+    set, and with ``files`` every PNG against its ``segments_info`` and every
+    image decoded in full (``workers`` processes, a progress bar).
 
     Files that are missing or not COCO-panoptic JSON are left to the dataset
     (it raises its own error); returns ``(checked files, problems)``.
@@ -266,7 +298,7 @@ def check_config_annotations(cfg, loaders=('train_dataloader', 'val_dataloader')
     checked, problems = [], []
     for loader in loaders:
         dataset = (cfg.get(loader) or {}).get('dataset')
-        for ann_file, _ in dataset_annotation_files(dataset):
+        for ann_file, png_dir, img_dir in dataset_files(dataset):
             if not ann_file.endswith('.json') or not osp.isfile(ann_file) \
                     or ann_file in checked:
                 continue
@@ -276,9 +308,27 @@ def check_config_annotations(cfg, loaders=('train_dataloader', 'val_dataloader')
                 problems += [p for p in found if p.kind == 'invalid json'
                              and 'not valid JSON' in p.message]
                 continue
-            problems += check_json(data, ann_file)
+            json_problems = check_json(data, ann_file)
+            problems += json_problems
             problems += _check_class_counts(cfg, data, ann_file)
+            if loader == 'train_dataloader':
+                problems += _check_not_empty(data, ann_file)
+            if files and not json_problems and osp.isdir(png_dir):
+                problems += list(check_pngs(data, png_dir,
+                                            img_dir if osp.isdir(img_dir) else None,
+                                            progress=progress, workers=workers))
     return checked, problems
+
+
+def _check_not_empty(data: dict, path: str) -> List[Problem]:
+    """A training set needs at least one image with a segment that is not a crowd."""
+    usable = sum(1 for a in data['annotations'] if isinstance(a, dict) and any(
+        isinstance(s, dict) and not s.get('iscrowd', 0) for s in a.get('segments_info', [])))
+    if usable:
+        return []
+    return [Problem('empty dataset', path,
+                    f'{len(data["annotations"])} annotations, none with a segment that is not '
+                    'a crowd: nothing to train on')]
 
 
 def _check_class_counts(cfg, data: dict, path: str) -> List[Problem]:

@@ -70,7 +70,7 @@ def init_distributed_without_cuda(cfg: Config) -> bool:
         cfg.model_wrapper_cfg.setdefault('device_ids', None)
     if not dist.is_initialized():
         dist.init_process_group(
-            'gloo', timeout=datetime.timedelta(seconds=dist_cfg.get('timeout', 1800)))
+            'gloo', timeout=datetime.timedelta(seconds=dist_cfg.get('timeout', 300)))
     return True
 
 

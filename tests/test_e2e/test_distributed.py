@@ -3,6 +3,7 @@ new user runs them: the distributed evaluation equals tools/test.py exactly."""
 import json
 import os
 import os.path as osp
+import re
 import socket
 import subprocess
 import sys
@@ -89,3 +90,54 @@ def test_dist_train_then_dist_test_equals_single_process(tmp_path):
     gt = json.load(open(osp.join(root, 'annotations', 'panoptic_val2017.json')))
     n_gt = sum(len(a['segments_info']) for a in gt['annotations'])
     assert sum(c['tp'] + c['fn'] for c in c1.values()) <= n_gt
+
+
+
+STALL_SCRIPT = """
+import os, signal, sys, time
+import torch, torch.distributed as dist
+from mmengine.config import Config
+from mmpanoptic.utils.tool_config import init_distributed_without_cuda
+cfg = Config.fromfile(sys.argv[1])
+cfg.launcher = 'pytorch'
+cfg.env_cfg.dist_cfg.timeout = int(sys.argv[2])
+init_distributed_without_cuda(cfg)
+rank = dist.get_rank()
+for step in range(10 ** 6):
+    if rank == 1 and step == 3:
+        os.kill(os.getpid(), signal.SIGSTOP)  # a stalled rank
+    dist.all_reduce(torch.ones(4))
+    if rank == 0 and step == 2:
+        print('collectives run', flush=True)
+"""
+
+
+def test_a_stalled_rank_fails_the_other_within_the_timeout(tmp_path):
+    """Two gloo ranks joined by the tools' own path (init_distributed_without_cuda,
+    the timeout from the config's env_cfg.dist_cfg: 300 s in default_runtime.py,
+    3 s here); rank 1 stops itself (SIGSTOP) mid-run: rank 0's next collective
+    fails with torch's timeout error within the timeout instead of waiting
+    torch's default 30 minutes."""
+    import time
+    script = tmp_path / 'stall.py'
+    script.write_text(STALL_SCRIPT)
+    env = dict(os.environ, MASTER_ADDR='127.0.0.1', MASTER_PORT=_free_port(), WORLD_SIZE='2',
+               PYTHONWARNINGS='ignore', PYTHONPATH=ROOT)
+    config = osp.join(ROOT, 'configs', '_base_', 'default_runtime.py')
+    procs = [subprocess.Popen([sys.executable, str(script), config, '3'], cwd=ROOT,
+                              env=dict(env, RANK=str(r), LOCAL_RANK=str(r)),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+             for r in range(2)]
+    try:
+        start = time.time()
+        out, _ = procs[0].communicate(timeout=120)
+        took = time.time() - start
+    finally:
+        for p in procs:
+            p.kill()
+    assert 'collectives run' in out, out[-2000:]
+    assert procs[0].returncode != 0
+    assert re.search(r'[Tt]imed? ?out', out), out[-2000:]
+    assert took < 60
+    from ..fault_cases import FAULTS
+    assert 'stalled_rank' in FAULTS

@@ -60,3 +60,12 @@ def test_train_resume_and_test(toy_root, tmp_path):
     assert '| Things |' in out and '| ellipse' in out
     pictures = os.listdir(osp.join(tmp_path, 'test', 'vis', 'test'))
     assert len(pictures) == 4
+
+    # --compile: the network through torch.compile (eager backend here: the
+    # plumbing; benchmarks/hf_model_speed.py --compile times inductor), the
+    # same metrics.
+    compiled = str(tmp_path / 'metrics_compiled.json')
+    out = run_tool('tools/test.py', TOY_CFG, ckpt, '--work-dir', str(tmp_path / 'test2'),
+                   '--out', compiled, '--compile', 'eager', '--cfg-options', *opts)
+    assert '--compile: torch.compile (eager) on backbone, neck' in out
+    assert read_json(compiled) == metrics

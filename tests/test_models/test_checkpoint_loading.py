@@ -476,3 +476,37 @@ def test_panoptic_deeplab_converter_tool_reads_a_model_zoo_pkl(tmp_path):
     load_checkpoint(model, dst, strict=True)
     torch.testing.assert_close(model.decode_head.semantic_predictor[1].bias,
                                d2['sem_seg_head.predictor.bias'][order])
+
+
+def test_detectron2_pkl_is_read_with_a_restricted_unpickler(tmp_path):
+    """A crafted .pkl that would run code (pickle's REDUCE of os.system) is
+    refused with the file and the global named; nothing runs.  Before:
+    ``pickle.load`` ran it."""
+    import pickle
+    import sys
+
+    sys.path.insert(0, osp.join(ROOT, 'tools', 'model_converters'))
+    try:
+        from panoptic_deeplab_d2_to_mmpanoptic import main
+    finally:
+        sys.path.pop(0)
+    marker = tmp_path / 'ran'
+
+    class Evil:
+        def __reduce__(self):
+            import os
+            return (os.system, (f'touch {marker}', ))
+
+    src = str(tmp_path / 'evil.pkl')
+    with open(src, 'wb') as f:
+        pickle.dump(dict(model={'w': Evil()}), f)
+    from ..fault_cases import FAULTS
+    with pytest.raises(SystemExit, match=r'evil.pkl: refuses to unpickle (posix|os)\.system') \
+            as e:
+        main([src, str(tmp_path / 'out.pth')])
+    assert FAULTS['pkl_code'].found_in(str(e.value))
+    assert not marker.exists()
+    with open(src, 'wb') as f:
+        f.write(b'not a pickle')
+    with pytest.raises(SystemExit, match='not a readable detectron2 .pkl'):
+        main([src, str(tmp_path / 'out.pth')])

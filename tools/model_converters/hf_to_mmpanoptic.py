@@ -94,7 +94,7 @@ def build_config(converted, args) -> Config:
         custom_hooks=[dict(type='PanopticVisualizationHook', max_images=8)],
         env_cfg=dict(cudnn_benchmark=False,
                      mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-                     dist_cfg=dict(backend='nccl')),
+                     dist_cfg=dict(backend='nccl', timeout=300)),
         vis_backends=[dict(type='LocalVisBackend')],
         visualizer=dict(type='mmdet.DetLocalVisualizer', vis_backends=[
             dict(type='LocalVisBackend')], name='visualizer'),

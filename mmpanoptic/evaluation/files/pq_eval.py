@@ -15,17 +15,21 @@ starts without torch.  Per image:
 4. the rest works on those ~100 pairs.
 
 Images are spread over ``nproc`` worker processes in chunks, each returning
-only its summed statistics.
+only its summed statistics; a worker that dies (killed, out of memory) stops
+the evaluation with an error instead of hanging it.
 """
 import contextlib
 import ctypes
 import os.path as osp
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import cv2
 
 from mmpanoptic.fileio import ID_MASK, PanopticEvalError, read_json, read_png_words
+from mmpanoptic.fileio.panoptic_json import check_category
 
 from ..functional.pq import PQStats, check_same_size, pair_counts, pq_stats_from_pairs, pq_summary
 from ..functional.pq_errors import PQErrorStats, pq_error_causes
@@ -56,6 +60,12 @@ def load_panoptic_json(path, role: str) -> Dict:
             raise PanopticEvalError(
                 f'{role} JSON {path}: image {ann["image_id"]} has two annotations')
         seen.add(ann['image_id'])
+    if role == 'gt':
+        if not data['annotations']:
+            raise PanopticEvalError(f'gt JSON {path}: no annotations (an empty ground truth '
+                                    'has no PQ)')
+        for cat in data['categories']:  # before the evaluation, not at its end
+            check_category(cat, f'gt JSON {path}')
     return data
 
 
@@ -123,14 +133,17 @@ def reuse_freed_memory() -> bool:
         return False
 
 
-def _worker_pool(nproc: int):
+def _worker_pool(nproc: int) -> ProcessPoolExecutor:
     """A fork-based process pool (as panopticapi's, and usable from scripts
-    without a ``__main__`` guard, unlike spawn / forkserver).
+    without a ``__main__`` guard, unlike spawn / forkserver).  An executor,
+    not ``multiprocessing.Pool``: when a worker dies the pool breaks and the
+    results raise, where ``Pool`` waits forever.
 
     Workers must not touch OpenCV's thread pool settings (see
     :func:`opencv_single_thread`).
     """
-    return get_context('fork').Pool(nproc, initializer=reuse_freed_memory)
+    return ProcessPoolExecutor(nproc, mp_context=get_context('fork'),
+                               initializer=reuse_freed_memory)
 
 
 def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
@@ -180,7 +193,7 @@ def evaluate_panoptic_files(gt_json, gt_dir: str, pred_json, pred_dir: str,
         bar = tqdm(total=len(jobs), unit='image', desc='PQ', mininterval=0.5)
     with opencv_single_thread():
         pool = _worker_pool(nproc) if nproc > 1 else None
-        results = map(_evaluate_jobs, work) if pool is None else pool.imap(_evaluate_jobs, work)
+        results = map(_evaluate_jobs, work) if pool is None else pool.map(_evaluate_jobs, work)
         try:
             for (part, part_errors), (jobs_part, _, _) in zip(results, work):
                 stats.merge(part)
@@ -188,9 +201,14 @@ def evaluate_panoptic_files(gt_json, gt_dir: str, pred_json, pred_dir: str,
                     error_stats.merge(part_errors)
                 if bar is not None:
                     bar.update(len(jobs_part))
+        except BrokenProcessPool:
+            raise PanopticEvalError(
+                f'a worker process died while evaluating (killed, or out of memory?); '
+                f'nothing was reported. Run again, with fewer processes (--nproc {nproc} now) '
+                'if memory is short') from None
         finally:
             if pool is not None:
-                pool.terminate()
+                pool.shutdown(wait=False, cancel_futures=True)
             if bar is not None:
                 bar.close()
     summary = pq_summary(stats, cats, category_subset=categories)

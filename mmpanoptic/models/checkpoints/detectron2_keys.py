@@ -163,16 +163,49 @@ def convert_mask2former_d2(state_dict: Dict[str, Tensor],
     return out
 
 
-def load_detectron2_checkpoint(path: str) -> Dict[str, Tensor]:
-    """The ``model`` weights of a detectron2 checkpoint as tensors: a model-zoo
-    ``.pkl`` (numpy arrays, read with ``pickle``) or a ``.pth`` (read with
-    ``weights_only=True``)."""
+#: What a detectron2 model-zoo ``.pkl`` may contain: numpy arrays and
+#: scalars, in dicts / lists.  Anything else (a crafted file naming
+#: ``os.system``, ...) is refused instead of run.
+PICKLE_ALLOWED = {
+    ('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
+    ('numpy.core.multiarray', 'scalar'), ('numpy._core.multiarray', 'scalar'),
+    ('numpy', 'ndarray'), ('numpy', 'dtype'), ('collections', 'OrderedDict'),
+}
+
+
+def restricted_unpickle(f, source: str):
+    """``pickle.load`` that builds only numpy arrays / scalars and plain
+    containers (:data:`PICKLE_ALLOWED`); anything else raises
+    :class:`CheckpointConversionError` naming the file and the global."""
     import pickle
 
+    from mmpanoptic.fileio.errors import CheckpointConversionError
+
+    class Restricted(pickle.Unpickler):
+        def find_class(self, module, name):
+            if (module, name) in PICKLE_ALLOWED:
+                return super().find_class(module, name)
+            raise CheckpointConversionError(
+                f'{source}: refuses to unpickle {module}.{name} (a detectron2 .pkl holds '
+                'numpy arrays only; this file would run code)')
+
+    try:
+        return Restricted(f, encoding='latin1').load()
+    except CheckpointConversionError:
+        raise
+    except Exception as e:  # truncated or not a pickle
+        raise CheckpointConversionError(f'{source}: not a readable detectron2 .pkl '
+                                        f'({type(e).__name__}: {e})') from None
+
+
+def load_detectron2_checkpoint(path: str) -> Dict[str, Tensor]:
+    """The ``model`` weights of a detectron2 checkpoint as tensors: a model-zoo
+    ``.pkl`` (numpy arrays, read with :func:`restricted_unpickle`) or a
+    ``.pth`` (read with ``weights_only=True``)."""
     import numpy as np
     if path.endswith('.pkl'):
         with open(path, 'rb') as f:
-            data = pickle.load(f, encoding='latin1')
+            data = restricted_unpickle(f, path)
     else:
         data = torch.load(path, map_location='cpu', weights_only=True)
     model = data.get('model', data)
@@ -193,7 +226,11 @@ def converter_cli(convert, description: str, argv=None) -> None:
                         help='comma-separated detectron2 class index for each of our labels')
     args = parser.parse_args(argv)
     order = [int(i) for i in args.class_order.split(',')] if args.class_order else None
-    state = convert(load_detectron2_checkpoint(args.src), class_order=order)
+    from mmpanoptic.fileio.errors import PanopticError
+    try:
+        state = convert(load_detectron2_checkpoint(args.src), class_order=order)
+    except PanopticError as e:
+        raise SystemExit(f'error: {e}')
     torch.save(dict(state_dict=state, meta=dict(converted_from=osp.basename(args.src))),
                args.dst)
     print(f'{len(state)} tensors written to {args.dst}')

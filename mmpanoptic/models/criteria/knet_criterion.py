@@ -9,6 +9,8 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
+from .matcher import finite_costs
+
 
 def focal_cost(cls_logits: Tensor, gt_labels: Tensor, alpha: float = 0.25,
                gamma: float = 2.0, eps: float = 1e-12) -> Tensor:
@@ -145,7 +147,7 @@ class KNetCriterion(nn.Module):
                                             self.alpha, self.gamma)
         cost = cost + self.cost_mask * soft_accuracy_cost(mask_logits, masks)
         cost = cost + self.cost_dice * squared_dice_cost(mask_logits, masks)
-        rows, cols = linear_sum_assignment(cost.float().cpu().numpy())
+        rows, cols = linear_sum_assignment(finite_costs(cost))
         return (torch.as_tensor(rows, dtype=torch.long, device=device),
                 torch.as_tensor(cols, dtype=torch.long, device=device))
 

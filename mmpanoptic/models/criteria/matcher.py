@@ -12,6 +12,17 @@ from mmpanoptic.registry import TASK_UTILS
 from .losses import pairwise_dice, pairwise_sigmoid_ce, pairwise_sigmoid_focal
 
 
+def finite_costs(cost):
+    """The cost matrix as a float numpy array for ``linear_sum_assignment``,
+    non-finite entries (a NaN / inf prediction) set to 1e8: the matching
+    completes, the losses come out non-finite and ``NonFiniteCheckHook``
+    stops the run naming the iteration and its images (scipy's own error,
+    "matrix contains invalid numeric entries", named nothing)."""
+    import torch
+    cost = cost.detach().float()
+    return torch.nan_to_num(cost, nan=1e8, posinf=1e8, neginf=-1e8).cpu().numpy()
+
+
 @TASK_UTILS.register_module()
 class HungarianMaskMatcher:
     """One-to-one assignment minimizing class + mask + dice costs.
@@ -59,7 +70,7 @@ class HungarianMaskMatcher:
         pairwise = pairwise_sigmoid_ce if self.mask_cost == 'bce' else pairwise_sigmoid_focal
         cost = cost + self.cost_mask * pairwise(pred, target)
         cost = cost + self.cost_dice * pairwise_dice(pred, target)
-        rows, cols = linear_sum_assignment(cost.float().cpu().numpy())
+        rows, cols = linear_sum_assignment(finite_costs(cost))
         device = cls_logits.device
         return (torch.as_tensor(rows, dtype=torch.long, device=device),
                 torch.as_tensor(cols, dtype=torch.long, device=device))

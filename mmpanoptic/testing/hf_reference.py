@@ -111,7 +111,10 @@ def _eomt_final(model, pixel_values: Tensor) -> Tuple[Tensor, Tensor]:
     hook = model.layernorm.register_forward_hook(lambda m, i, o: captured.update(out=o))
     try:
         with torch.no_grad():
-            model(pixel_values=pixel_values)
+            if type(model).__name__.startswith('Videomt'):  # one frame of a video
+                model(pixel_values_videos=pixel_values[:1, None])
+            else:
+                model(pixel_values=pixel_values)
     finally:
         hook.remove()
     tokens = captured['out'][0]
@@ -132,9 +135,12 @@ def make_decisive(model, pixel_values: Tensor, *, seed: int = 0, mask_margin: fl
     g = torch.Generator().manual_seed(seed)
     name = type(model).__name__
     num_labels = model.config.num_labels
-    if name.startswith('Eomt'):
+    if name.startswith(('Eomt', 'Videomt')):
         with torch.no_grad():
             model.attn_mask_probs.zero_()
+            if hasattr(model, 'query_updater'):  # VidEoMT: later frames stay near frame 0's
+                model.query_updater.weight.mul_(0.1)
+                model.query_updater.bias.mul_(0.1)
             norm = model.upscale_block.block[-1].layernorm2d
             norm.weight[0], norm.bias[0] = 0.0, 1.0  # a constant mask-feature channel
         queries, feats = _eomt_final(model, pixel_values)

@@ -61,6 +61,7 @@ TOY_RESULTS = {
                                                                   'VPQ'),
     'configs/eomt/eomt_vit-t_toy.py': ('toy_eomt', 'test', 'PQ'),
     'configs/detr/detr_r18_toy.py': ('toy_detr', 'test', 'PQ'),
+    'configs/video/videomt_vit-t_toy-video.py': ('toy_videomt', 'test', 'VPQ'),
 }
 CONVERTERS = {
     'configs/panoptic_deeplab/panoptic-deeplab_r52-dsconv_os16_200k_coco-panoptic.py':

@@ -58,7 +58,8 @@ def parse_args(argv=None):
 def build_config(converted, args) -> Config:
     """A standalone mmpanoptic config of the converted model."""
     model = dict(converted.model)
-    fusion = dict(model['fusion'])
+    image_model = dict(model['detector']) if 'detector' in model else model
+    fusion = dict(image_model['fusion'])
     for arg, key in (('threshold', 'object_mask_thr'), ('mask_threshold', 'mask_thr'),
                      ('overlap_mask_area_threshold', 'iou_thr')):
         value = getattr(args, arg)
@@ -66,7 +67,9 @@ def build_config(converted, args) -> Config:
             fusion[key] = value
     if args.fuse_stuff:
         fusion['merge_stuff'] = True
-    model['fusion'] = fusion
+    image_model['fusion'] = fusion
+    if 'detector' in model:  # a video model
+        model['detector'] = image_model
     video = any(s.get('type') == 'PackPanopticInputs' and 'video_id' in s.get('meta_keys', ())
                 for s in converted.test_pipeline)
     dataset = dict(type='VideoPanopticDataset' if video else 'CocoPanopticDataset',

@@ -1,6 +1,6 @@
 from .formatting import PackPanopticInputs
-from .geometric import PadToSize, ResizeShortestEdge, size_with_aspect_ratio
+from .geometric import AntialiasResize, PadToSize, ResizeShortestEdge, size_with_aspect_ratio
 from .loading import LoadPanopticAnnotations
 
-__all__ = ['PackPanopticInputs', 'LoadPanopticAnnotations', 'PadToSize', 'ResizeShortestEdge',
-           'size_with_aspect_ratio']
+__all__ = ['AntialiasResize', 'PackPanopticInputs', 'LoadPanopticAnnotations', 'PadToSize',
+           'ResizeShortestEdge', 'size_with_aspect_ratio']

@@ -6,6 +6,10 @@
   truncated, not rounded), so a converted hub model sees the pixels it was
   trained on; the resize itself is mmdet's ``Resize`` (``backend='pillow'``
   for transformers' PIL processors).
+* :class:`AntialiasResize`: mmdet's ``Resize`` with torch's antialiased
+  bilinear kernel on the uint8 image (``F.interpolate(..., antialias=True)``,
+  what torchvision's ``resize`` runs and transformers' torchvision-based
+  processors, e.g. VidEoMT's video processor, call).
 * :class:`PadToSize`: pads the image with raw pixel values (EoMT and
   transformers' processors pad before normalising; mmdet's data
   preprocessor pads after, with 0 in the normalised space) and the
@@ -85,6 +89,36 @@ class ResizeShortestEdge(Resize):
         return (f'{type(self).__name__}(shortest_edge={self.shortest_edge}, '
                 f'longest_edge={self.longest_edge}, size_divisor={self.size_divisor}, '
                 f'backend={self.backend})')
+
+
+@TRANSFORMS.register_module()
+class AntialiasResize(Resize):
+    """mmdet's ``Resize`` (same arguments; the boxes, masks and maps as it
+    resizes them) whose image resize is torch's antialiased bilinear
+    interpolation on the uint8 image, the kernel torchvision's ``resize``
+    uses (see the module doc)."""
+
+    def _resize_img(self, results: dict) -> None:
+        import torch
+        import torch.nn.functional as F
+        img = results.get('img')
+        if img is None:
+            return
+        h, w = img.shape[:2]
+        if self.keep_ratio:
+            import mmcv
+            new_w, new_h = mmcv.rescale_size((w, h), results['scale'])
+        else:
+            new_w, new_h = results['scale']
+        x = torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1)[None]
+        if x.dtype != torch.uint8:
+            x = x.float()
+        out = F.interpolate(x, size=(new_h, new_w), mode='bilinear', align_corners=False,
+                            antialias=True)[0].permute(1, 2, 0).numpy()
+        results['img'] = out
+        results['img_shape'] = out.shape[:2]
+        results['scale_factor'] = (new_w / w, new_h / h)
+        results['keep_ratio'] = self.keep_ratio
 
 
 @TRANSFORMS.register_module()

@@ -130,11 +130,14 @@ def _permute_classes(weight: Tensor, order: Sequence[int]) -> Tensor:
 
 # ----------------------------------------------------------------- preprocessing
 def read_preprocessor(folder: str) -> Dict:
-    path = osp.join(folder, 'preprocessor_config.json')
-    if not osp.isfile(path):
-        return {}
-    with open(path) as f:
-        return json.load(f)
+    """``preprocessor_config.json`` (or a video model's
+    ``video_preprocessor_config.json``); {} when there is none."""
+    for name in ('preprocessor_config.json', 'video_preprocessor_config.json'):
+        path = osp.join(folder, name)
+        if osp.isfile(path):
+            with open(path) as f:
+                return json.load(f)
+    return {}
 
 
 def data_preprocessor(pre: Dict, pad_size_divisor: int = 1) -> Dict:
@@ -287,13 +290,14 @@ def convert_eomt(state, cfg, pre, things, *, dinov3: bool, video: bool = False):
     used = set()
     vit_state = {k: v for k, v in state.items() if not k.startswith(
         ('query.', 'class_predictor.', 'mask_head.', 'upscale_block.', 'attn_mask_probs',
-         'criterion.'))}
+         'criterion.', 'query_updater.', 'embeddings.mask_token'))}
     converted = {'backbone.' + k: v for k, v in convert_hf_vit(
         vit_state, patch_size=patch, grid=(size[0] // patch, size[1] // patch),
         embed_dims=cfg['hidden_size']).items()}
     used.update(vit_state)
     converted.update(eomt_head_state(state, order, used))
-    _check_used(state, used, 'EoMT', ignored=('criterion.', 'rope_embeddings.'))
+    _check_used(state, used, 'EoMT', ignored=('criterion.', 'rope_embeddings.',
+                                              'embeddings.mask_token'))
     model = dict(
         type='EoMT', num_things_classes=num_things, num_stuff_classes=len(order) - num_things,
         data_preprocessor=data_preprocessor(pre),
@@ -758,6 +762,47 @@ def convert_detr(state, cfg, pre, things):
     return model, out, pipeline, classes, num_things, order, [f'things from {source}']
 
 
+# ----------------------------------------------------------------- VidEoMT
+def convert_videomt(state, cfg, pre, things):
+    """VideomtForUniversalSegmentation -> :class:`VideoPanopticSegmentor`
+    with a :class:`VidEoMT` detector (EoMT's weights plus ``query_updater``)
+    and :class:`QueryPropagationTracker` ``(refresh_interval=None)``: the
+    query index is the track, as in VidEoMT.
+
+    The video processor's fixed-size resize (torchvision's antialiased
+    bilinear) is :class:`AntialiasResize` (``keep_ratio=False``); its
+    post-processing resizes the mask logits straight to each frame's size
+    (``mask_resize='direct'``), keeps queries scoring > 0.8 and the pixels
+    whose own mask probability reaches 0.5 (``filter_low_score``)."""
+    image_state = {k: v for k, v in state.items() if not k.startswith('query_updater.')}
+    model, out, _, classes, num_things, order, notes = convert_eomt(
+        image_state, cfg, {}, things, dinov3=False, video=True)
+    size = pre.get('size') or {'height': cfg['image_size'], 'width': cfg['image_size']}
+    if 'height' not in size:
+        raise CheckpointConversionError(f'video_preprocessor_config.json: size {size} is not '
+                                        'height / width')
+    if pre.get('resample', 2) != 2:
+        raise CheckpointConversionError(f'video_preprocessor_config.json: resample '
+                                        f'{pre.get("resample")} (only bilinear, 2, is converted)')
+    model['type'] = 'VidEoMT'
+    model['data_preprocessor'] = data_preprocessor(pre)
+    model['fusion'] = dict(model['fusion'], mask_resize='direct')
+    for t in ('weight', 'bias'):
+        out[f'query_updater.{t}'] = state[f'query_updater.{t}']
+    video = dict(type='VideoPanopticSegmentor', detector=model,
+                 tracker=dict(type='QueryPropagationTracker', refresh_interval=None))
+    state_out = {'detector.' + k: v for k, v in out.items()}
+    pipeline = [dict(type='LoadImageFromFile'),
+                dict(type='AntialiasResize', scale=(int(size['width']), int(size['height'])),
+                     keep_ratio=False),
+                dict(type='LoadPanopticAnnotations', with_bbox=False, with_mask=False,
+                     with_seg=False, with_panoptic=True),
+                dict(type='PackPanopticInputs',
+                     meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor',
+                                'video_id', 'frame_id'))]
+    return video, state_out, pipeline, classes, num_things, order, notes
+
+
 # ----------------------------------------------------------------- entry point
 CONVERTERS = {
     'EomtForUniversalSegmentation': lambda *a: convert_eomt(*a, dinov3=False),
@@ -765,6 +810,7 @@ CONVERTERS = {
     'Mask2FormerForUniversalSegmentation': convert_mask2former,
     'MaskFormerForInstanceSegmentation': convert_maskformer,
     'DetrForSegmentation': convert_detr,
+    'VideomtForUniversalSegmentation': convert_videomt,
 }
 
 

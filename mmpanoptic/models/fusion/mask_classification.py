@@ -269,13 +269,24 @@ def upsample_masks(mask_logits: Tensor, *, img_shape: Tuple[int, int],
         ori_shape: (H, W) to resize to, or None to stay at ``img_shape``.
         pad_shape: (H, W) of the padded batch input, or None when the
             logits are already at that size.
-        mode: ``'crop'`` (detectron2, mmdet) or ``'transformers'``.
+        mode: ``'crop'`` (detectron2, mmdet), ``'transformers'``, or
+            ``'direct'``: the logits resized straight to the output size in
+            one step (transformers' VidEoMT; only without batch padding).
         fixed_size: with ``'transformers'``, the size the logits are
             resized to before the sigmoid (None: none).
     """
     masks = mask_logits
-    if mode not in ('crop', 'transformers'):
-        raise ValueError(f"mask resize mode {mode!r}: 'crop' or 'transformers'")
+    if mode not in ('crop', 'transformers', 'direct'):
+        raise ValueError(f"mask resize mode {mode!r}: 'crop', 'transformers' or 'direct'")
+    if mode == 'direct':  # logits straight to the output size (transformers' VidEoMT)
+        out = tuple(ori_shape if ori_shape is not None else img_shape)
+        if pad_shape is not None and tuple(pad_shape) != tuple(img_shape):
+            raise ValueError(f"mask_resize='direct' resizes the whole mask map, which here "
+                             f"holds padding ({tuple(pad_shape)} padded, image "
+                             f"{tuple(img_shape)}); use 'crop'")
+        if masks.shape[0] == 0 or tuple(masks.shape[-2:]) == out:
+            return masks.new_zeros((0, *out)) if masks.shape[0] == 0 else masks
+        return F.interpolate(masks[None], size=out, mode='bilinear', align_corners=False)[0]
     if mode == 'transformers':
         out = tuple(ori_shape if ori_shape is not None else img_shape)
         if masks.shape[0] == 0:
@@ -318,9 +329,10 @@ class MaskClassificationFusion(PanopticFusion):
             transformers' processors are reproduced by the configs that
             ``tools/model_converters/hf_to_mmpanoptic.py`` writes).
         mask_resize: ``'crop'`` (the padding cropped before resizing to the
-            image, as detectron2 and mmdet do) or ``'transformers'``
-            (probabilities resized with the padding, see
-            :func:`upsample_masks`).
+            image, as detectron2 and mmdet do), ``'transformers'``
+            (probabilities resized with the padding) or ``'direct'`` (logits
+            straight to the image, one resize: VidEoMT), see
+            :func:`upsample_masks`.
         fixed_mask_size: with ``'transformers'``, the size the logits are
             resized to first (transformers' Mask2Former: 384 x 384); given
             alone it implies ``'transformers'``.
@@ -363,8 +375,9 @@ class MaskClassificationFusion(PanopticFusion):
         self.fixed_mask_size = tuple(fixed_mask_size) if fixed_mask_size is not None else None
         if mask_resize is None:
             mask_resize = 'crop' if fixed_mask_size is None else 'transformers'
-        if mask_resize not in ('crop', 'transformers'):
-            raise ValueError(f"mask_resize={mask_resize!r}: 'crop' or 'transformers'")
+        if mask_resize not in ('crop', 'transformers', 'direct'):
+            raise ValueError(f"mask_resize={mask_resize!r}: 'crop', 'transformers' or "
+                             "'direct'")
         if mask_resize == 'crop' and fixed_mask_size is not None:
             raise ValueError("fixed_mask_size needs mask_resize='transformers'")
         self.mask_resize = mask_resize

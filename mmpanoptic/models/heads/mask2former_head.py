@@ -46,6 +46,11 @@ class Mask2FormerQueryHead(BaseModule):
         classifier: a class layer replacing the ``nn.Linear`` (its
             ``in_channels`` is filled in), e.g. :class:`TextEmbeddingClassifier`
             for classes named in text; it must have ``num_classes`` classes.
+        last_layer_only_at_inference: in eval mode without gradients, return
+            only the last layer's logits (lists of one) and build the
+            intermediate attention masks at key resolution (:meth:`_infer`;
+            the same last layer to float precision).  False returns every
+            layer at inference too (layer-by-layer parity checks).
     """
 
     def __init__(self,
@@ -61,10 +66,12 @@ class Mask2FormerQueryHead(BaseModule):
                  positional_encoding: dict = dict(num_feats=128, normalize=True),
                  enforce_decoder_input_project: bool = False,
                  classifier: Optional[dict] = None,
+                 last_layer_only_at_inference: bool = True,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
         self.num_queries = num_queries
+        self.last_layer_only_at_inference = last_layer_only_at_inference
         self.num_transformer_feat_level = num_transformer_feat_level
         pixel_decoder = copy.deepcopy(pixel_decoder)
         pixel_decoder.update(in_channels=in_channels, feat_channels=feat_channels,
@@ -101,13 +108,15 @@ class Mask2FormerQueryHead(BaseModule):
                 nn.init.xavier_normal_(p)
 
     def predict_layer(self, queries: Tensor, mask_features: Tensor,
-                      attn_size: Tuple[int, int]) -> Tuple[Tensor, Tensor, Tensor]:
+                      attn_size: Optional[Tuple[int, int]]
+                      ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
         """Class logits, mask logits and the next layer's attention mask.
 
         Args:
             queries: (B, Q, C) decoder output.
             mask_features: (B, D, H/4, W/4).
-            attn_size: (h, w) of the next layer's key features.
+            attn_size: (h, w) of the next layer's key features (None: no
+                attention mask, the last layer at inference).
 
         Returns:
             ``cls`` (B, Q, K + 1), ``masks`` (B, Q, H/4, W/4) and ``attn_mask``
@@ -116,9 +125,21 @@ class Mask2FormerQueryHead(BaseModule):
         queries = self.transformer_decoder.post_norm(queries)
         cls = self.cls_embed(queries)
         masks = torch.einsum('bqc,bchw->bqhw', self.mask_embed(queries), mask_features)
+        if attn_size is None:
+            return cls, masks, None
         attn = F.interpolate(masks, attn_size, mode='bilinear', align_corners=False)
         attn = attn.flatten(2).unsqueeze(1).repeat(1, self.num_heads, 1, 1).flatten(0, 1)
         return cls, masks, (attn.sigmoid() < 0.5).detach()
+
+    def attention_mask(self, queries: Tensor, small_features: Tensor) -> Tensor:
+        """The next layer's attention mask from mask features already at the
+        key resolution: the logits there equal the full-resolution logits
+        resized (bilinear resizing and the per-pixel dot product are both
+        linear), without computing the full-resolution map."""
+        queries = self.transformer_decoder.post_norm(queries)
+        attn = torch.einsum('bqc,bchw->bqhw', self.mask_embed(queries), small_features)
+        attn = attn.flatten(2).unsqueeze(1).repeat(1, self.num_heads, 1, 1).flatten(0, 1)
+        return (attn.sigmoid() < 0.5).detach()
 
     def forward(self, feats: Sequence[Tensor],
                 batch_img_metas: Sequence[dict] = ()) -> Tuple[List[Tensor], List[Tensor]]:
@@ -167,6 +188,9 @@ class Mask2FormerQueryHead(BaseModule):
             queries = init_queries
         query_pos = self.query_embed.weight.unsqueeze(0).repeat(b, 1, 1)
 
+        if (self.last_layer_only_at_inference and not self.training
+                and not torch.is_grad_enabled()):
+            return self._infer(queries, query_pos, keys, key_pos, mask_features, memories)
         cls, masks, attn_mask = self.predict_layer(queries, mask_features,
                                                    memories[0].shape[-2:])
         all_cls, all_masks = [cls], [masks]
@@ -184,3 +208,25 @@ class Mask2FormerQueryHead(BaseModule):
             all_cls.append(cls)
             all_masks.append(masks)
         return all_cls, all_masks, queries
+
+    def _infer(self, queries, query_pos, keys, key_pos, mask_features, memories):
+        """Inference: only the last layer's class and full-resolution mask
+        logits are returned (what the fusion reads); the intermediate layers'
+        attention masks come from the mask features resized once per key
+        level (:meth:`attention_mask`) instead of resizing nine
+        full-resolution mask maps (2.5x less work in the decoder at
+        1024 px).  Lists of one element, as the fusion takes the last."""
+        levels = self.num_transformer_feat_level
+        small = [F.interpolate(mask_features, memories[lvl].shape[-2:], mode='bilinear',
+                               align_corners=False) for lvl in range(levels)]
+        attn_mask = self.attention_mask(queries, small[0])
+        for i, layer in enumerate(self.transformer_decoder.layers):
+            attn_mask = attn_mask & (attn_mask.sum(-1) != attn_mask.shape[-1]).unsqueeze(-1)
+            queries = layer(query=queries, key=keys[i % levels], value=keys[i % levels],
+                            query_pos=query_pos, key_pos=key_pos[i % levels],
+                            cross_attn_mask=attn_mask, query_key_padding_mask=None,
+                            key_padding_mask=None)
+            if i + 1 < len(self.transformer_decoder.layers):
+                attn_mask = self.attention_mask(queries, small[(i + 1) % levels])
+        cls, masks, _ = self.predict_layer(queries, mask_features, None)
+        return [cls], [masks], queries

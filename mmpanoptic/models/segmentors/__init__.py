@@ -11,7 +11,8 @@ from .panoptic_deeplab import PanopticDeepLab
 from .panoptic_fpn import PanopticFPN, build_part
 from .upsnet import UPSNet
 from .video_segmentor import VideoPanopticSegmentor
+from .videomt import VidEoMT
 
 __all__ = ['DETRPanoptic', 'EoMT', 'PanopticFPN', 'build_part', 'MaskClassificationSegmentor',
            'MaskFormer', 'Mask2Former', 'KNet', 'VideoPanopticSegmentor',
-           'PanopticDeepLab', 'UPSNet', 'FCCLIP']
+           'PanopticDeepLab', 'UPSNet', 'FCCLIP', 'VidEoMT']

@@ -64,7 +64,8 @@ class EoMT(MaskClassificationSegmentor):
         return tuple(self.backbone(batch_inputs))
 
     def encode(self, batch_inputs: Tensor, *, init_queries: Optional[Tensor] = None,
-               all_layers: bool = True) -> Tuple[List[Tensor], List[Tensor], Tensor]:
+               all_layers: bool = True, mask_attention: Optional[bool] = None
+               ) -> Tuple[List[Tensor], List[Tensor], Tensor, Tensor]:
         """Run the ViT with the queries joined before its last blocks.
 
         Args:
@@ -74,11 +75,16 @@ class EoMT(MaskClassificationSegmentor):
             all_layers: predict before every query block (training, or
                 masked attention at inference); else only where a mask is
                 applied, and after the last block.
+            mask_attention: False: never mask the queries' attention (VidEoMT
+                at inference, whatever ``attn_mask_probs`` holds); None: by
+                ``attn_mask_probs`` (always while training).
 
         Returns:
-            ``(cls_logits per prediction, mask_logits per prediction, tokens)``,
-            the last prediction after the last block; ``tokens`` are the final
-            normalised tokens (queries first).
+            ``(cls_logits per prediction, mask_logits per prediction, tokens,
+            raw_queries)``, the last prediction after the last block;
+            ``tokens`` are the final normalised tokens (queries first),
+            ``raw_queries`` the query tokens before that norm (what VidEoMT
+            propagates).
         """
         vit, head = self.backbone, self.panoptic_head
         tokens, grid, rope = vit.embed(batch_inputs)
@@ -93,23 +99,28 @@ class EoMT(MaskClassificationSegmentor):
                 tokens = torch.cat((queries.to(tokens.dtype), tokens), dim=1)
             if i >= start:
                 prob = head.attn_mask_probs[i - start]
-                if self.training or float(prob) > 0 or all_layers:
+                masking = mask_attention is not False and (self.training or float(prob) > 0)
+                if masking or all_layers:
                     cls, masks = head.predict(vit.norm(tokens), grid, prefix)
                     all_cls.append(cls)
                     all_masks.append(masks)
-                    if self.training or float(prob) > 0:
+                    if masking:
                         mask = head.attention_mask(masks, grid, tokens.shape[1], prefix, prob)
             tokens = block(tokens, mask, rope)
+        raw_queries = tokens[:, :head.num_queries]
         tokens = vit.norm(tokens)
         cls, masks = head.predict(tokens, grid, prefix)
-        return all_cls + [cls], all_masks + [masks], tokens
+        return all_cls + [cls], all_masks + [masks], tokens, raw_queries
 
     def head_outputs(self, batch_inputs: Tensor, batch_data_samples: SampleList, *,
                      with_queries: bool = False, init_queries: Optional[Tensor] = None
                      ) -> Tuple[List[Tensor], List[Tensor], Optional[Tensor], Sequence[Tensor]]:
         """Predictions of every query block (training) or of the last
         (inference); ``queries`` are the final query tokens."""
-        cls, masks, tokens = self.encode(batch_inputs, init_queries=init_queries,
-                                         all_layers=self.training)
+        cls, masks, tokens, _ = self.encode(batch_inputs, init_queries=init_queries,
+                                            all_layers=self.training)
         queries = tokens[:, :self.panoptic_head.num_queries] if with_queries else None
         return cls, masks, queries, ()
+
+    #: query propagation works through ``head_outputs(init_queries=...)``
+    supports_query_propagation = True

@@ -69,7 +69,7 @@ class VideoPanopticSegmentor(BaseModel):
         with ``train_propagation``)."""
         if not self.train_propagation:
             return self.detector.loss(inputs, data_samples)
-        head = self._query_head()
+        self._check_query_propagation()
         if len(data_samples) % 2:
             raise ValueError(f'train_propagation needs (reference, key) frame pairs: got a '
                              f'batch of {len(data_samples)}; use VideoPairSampler and an even '
@@ -80,12 +80,11 @@ class VideoPanopticSegmentor(BaseModel):
                                  f'{key.metainfo.get("img_id")} of a pair come from videos '
                                  f'{ref.metainfo.get("video_id")} and '
                                  f'{key.metainfo.get("video_id")}; use VideoPairSampler')
-        feats = self.detector.extract_feat(inputs)
-        metas = [s.metainfo for s in data_samples]
-        cls_r, masks_r, queries = head.forward_with_queries([f[0::2] for f in feats],
-                                                            metas[0::2])
-        cls_k, masks_k, _ = head.forward_with_queries([f[1::2] for f in feats], metas[1::2],
-                                                      init_queries=queries.detach())
+        refs, keys = list(data_samples[0::2]), list(data_samples[1::2])
+        cls_r, masks_r, queries, _ = self.detector.head_outputs(inputs[0::2], refs,
+                                                                with_queries=True)
+        cls_k, masks_k, _, _ = self.detector.head_outputs(inputs[1::2], keys,
+                                                          init_queries=queries.detach())
         cls = [torch.cat(pair) for pair in zip(cls_r, cls_k)]
         masks = [torch.cat(pair) for pair in zip(masks_r, masks_k)]
         ordered = list(data_samples[0::2]) + list(data_samples[1::2])
@@ -93,13 +92,17 @@ class VideoPanopticSegmentor(BaseModel):
                                 num_classes=self.detector.num_classes)
         return self.detector.criterion(cls, masks, targets)
 
-    def _query_head(self):
+    def _check_query_propagation(self) -> None:
+        """A clear error for image models whose queries cannot be carried
+        over (query propagation needs ``head_outputs(init_queries=...)``:
+        EoMT / VidEoMT, or a head with ``forward_with_queries``)."""
+        if getattr(self.detector, 'supports_query_propagation', False):
+            return
         head = getattr(self.detector, 'panoptic_head', None)
         if not hasattr(head, 'forward_with_queries'):
             raise TypeError(f'query propagation needs a query head with forward_with_queries '
-                            f'(Mask2FormerQueryHead, KNetKernelHead), got '
-                            f'{type(head).__name__}')
-        return head
+                            f'(Mask2FormerQueryHead, KNetKernelHead) or EoMT / VidEoMT, got '
+                            f'{type(self.detector).__name__} with {type(head).__name__}')
 
     def predict(self, inputs: Tensor, data_samples):
         """Per-frame panoptic predictions with track ids as segment ids.
@@ -111,7 +114,7 @@ class VideoPanopticSegmentor(BaseModel):
         """
         uses_queries = self.tracker.uses_queries
         if uses_queries:
-            self._query_head()  # a clear error for heads without queries
+            self._check_query_propagation()
         for i, sample in enumerate(data_samples):
             if self._new_pass(sample):  # a new video, or the same one again
                 self.tracker.reset()

@@ -39,3 +39,20 @@ class BaseTracker:
               fresh: bool = True) -> Tuple[Tensor, List[Dict]]:
         """``(ids, segments_info)`` of one frame relabelled with track ids."""
         raise NotImplementedError
+
+
+def merge_same_ids(segments: List[Dict]) -> List[Dict]:
+    """One ``segments_info`` entry per id: the segments a tracker gave the
+    same id (the stuff of one class, when the image model kept them apart)
+    become one, with their areas summed and the best score."""
+    out: Dict[int, Dict] = {}
+    for s in segments:
+        if s['id'] not in out:
+            out[s['id']] = dict(s)
+            continue
+        seg = out[s['id']]
+        if 'area' in s and 'area' in seg:
+            seg['area'] += s['area']
+        if s.get('score') is not None and seg.get('score') is not None:
+            seg['score'] = max(seg['score'], s['score'])
+    return list(out.values())

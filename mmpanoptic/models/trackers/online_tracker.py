@@ -9,7 +9,7 @@ from torch import Tensor
 
 from mmpanoptic.registry import TASK_UTILS
 
-from .base import BaseTracker
+from .base import BaseTracker, merge_same_ids
 
 
 class _Track:
@@ -174,7 +174,7 @@ class OnlineMaskTracker(BaseTracker):
                 tid = self.stuff_ids.setdefault(s['label'], self._new_id())
                 lut[s['id']] = tid
                 out_segments.append(dict(s, id=tid))
-        return relabel(ids, lut), out_segments
+        return relabel(ids, lut), merge_same_ids(out_segments)
 
 
 @TASK_UTILS.register_module()

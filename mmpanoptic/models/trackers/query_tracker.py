@@ -9,7 +9,7 @@ from torch import Tensor
 
 from mmpanoptic.registry import TASK_UTILS
 
-from .base import BaseTracker
+from .base import BaseTracker, merge_same_ids
 from .online_tracker import relabel
 
 
@@ -29,18 +29,23 @@ class QueryPropagationTracker(BaseTracker):
     ``forward_with_queries`` (``Mask2FormerQueryHead``: decoder queries;
     ``KNetKernelHead``: the kernels of the last update stage).
 
+    With ``refresh_interval=None`` only the first frame is detected
+    afresh: every query follows its object for the whole video and its index
+    is the track (VidEoMT's inference, whose model maps the propagated
+    queries itself).
+
     Args:
         refresh_interval: frames between fresh detections (1 = detect every
-            frame and associate by embeddings only).
+            frame and associate by embeddings only; None = never again).
         sim_thr: minimum cosine similarity of a match at a refresh.
         max_age: frames a lost track is remembered.
     """
 
     uses_queries = True
 
-    def __init__(self, *, refresh_interval: int = 5, sim_thr: float = 0.5,
+    def __init__(self, *, refresh_interval: Optional[int] = 5, sim_thr: float = 0.5,
                  max_age: int = 5) -> None:
-        if refresh_interval < 1:
+        if refresh_interval is not None and refresh_interval < 1:
             raise ValueError(f'refresh_interval must be >= 1, got {refresh_interval}')
         self.refresh_interval = refresh_interval
         self.sim_thr = sim_thr
@@ -62,7 +67,8 @@ class QueryPropagationTracker(BaseTracker):
 
     def init_queries(self) -> Tuple[Optional[Tensor], bool]:
         """Query features for the next frame and whether it is a fresh detection."""
-        fresh = self.queries is None or (self.frame + 1) % self.refresh_interval == 0
+        fresh = self.queries is None or (self.refresh_interval is not None and
+                                         (self.frame + 1) % self.refresh_interval == 0)
         return (None if fresh else self.queries), fresh
 
     def _match_fresh(self, things: List[Dict], queries: Tensor) -> Dict[int, int]:
@@ -115,4 +121,4 @@ class QueryPropagationTracker(BaseTracker):
                 lut[s['id']] = tid
                 out.append(dict(s, id=tid))
         self.queries = queries.detach()[None]
-        return relabel(ids, lut), out
+        return relabel(ids, lut), merge_same_ids(out)

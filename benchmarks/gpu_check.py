@@ -9,7 +9,11 @@
    config and weights (``benchmarks/mmdet_model_speed.py``): one training step
    at the LSJ size 1024x1024 (2 images), and inference on an image the test
    pipeline resizes to 800x1333; seconds, images per second and peak GPU
-   memory, each model alone in a fresh process for memory.
+   memory, each model alone in a fresh process for memory;
+3. EoMT ViT-L at 640 px and VidEoMT ViT-L (the VIPSeg config) frames per
+   second (``benchmarks/query_model_fps.py``: fp32, and bfloat16 autocast +
+   ``torch.compile`` as the papers time them) beside the published 128 FPS
+   (EoMT, H100) and 75 FPS (VidEoMT, H100).
 
 Without a GPU it says so and exits 0 (nothing to check).
 """
@@ -66,6 +70,21 @@ def main():
             for side in ('mmdet', 'ours'):
                 row[f'predict_{side}']['images_per_s'] = 1 / row[f'predict_{side}']['time_s']
         report['models'] = models
+        import query_model_fps
+        published = {'configs/eomt/eomt_vit-l_640_coco-panoptic.py': 128.0,
+                     'configs/video/videomt_vit-l_vipseg.py': 75.0}
+        fps = []
+        for config, paper in published.items():
+            for amp, compiled in ((False, False), (True, True)):
+                try:
+                    row = query_model_fps.measure(config, size=640, frames=50, device='cuda',
+                                                  amp=amp, compile=compiled)
+                except Exception as e:  # noqa: BLE001 - reported, not hidden
+                    row = dict(config=config, amp=amp, compile=compiled,
+                               error=f'{type(e).__name__}: {e}')
+                row['published_fps'] = paper
+                fps.append(row)
+        report['query_model_fps'] = fps
     text = json.dumps(report, indent=1, default=str)
     print(text)
     if args.json:

@@ -102,7 +102,8 @@ FAULTS = {
         F + 'test_pq_eval_dead_worker_and_bad_ground_truth'),
     'pq_no_isthing': Fault(
         'evaluation', '`pq_eval.py` with categories without `isthing`',
-        'a `KeyError` after the whole evaluation',
+        'a `KeyError` after the whole evaluation (the issue\'s probe); at 9abeb2d every class '
+        'silently stuff (Things N = 0), exit 0',
         'gt JSON {file}: category {category} lacks "isthing" (1 for a class with instances, '
         '0 for stuff)',
         F + 'test_pq_eval_dead_worker_and_bad_ground_truth'),

@@ -44,6 +44,21 @@ def with_counts(part, counts: Dict[str, int], name: str = 'part'):
     return cfg
 
 
+def merged_config(base: dict, override: dict) -> dict:
+    """``base`` updated by ``override``, nested dicts key by key (what a
+    config file that wraps a ``{{_base_.model}}`` cannot do in place, e.g.
+    ``VideoPanopticSegmentor(detector_changes=...)``).
+
+    >>> merged_config(dict(a=1, b=dict(c=2, d=3)), dict(b=dict(d=4)))
+    {'a': 1, 'b': {'c': 2, 'd': 4}}
+    """
+    out = dict(base)
+    for k, v in override.items():
+        out[k] = (merged_config(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict)
+                  else v)
+    return out
+
+
 def build_part(part: Optional[Union[ConfigOrModule, Any]], *,
                default_type: Optional[str] = None,
                counts: Optional[Dict[str, int]] = None,

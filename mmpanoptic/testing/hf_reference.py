@@ -160,27 +160,11 @@ def make_decisive(model, pixel_values: Tensor, *, seed: int = 0, mask_margin: fl
                 layer.cross_attn.out_proj.weight.zero_()
                 layer.cross_attn.out_proj.bias.zero_()
             proj.weight[0], proj.bias[0] = 0.0, 1.0  # a constant mask-feature channel
-        captured = {}
-        hooks = [decoder.layernorm.register_forward_hook(
-            lambda m, i, o: captured.update(queries=o)),
-            model.model.pixel_level_module.decoder.mask_projection.register_forward_hook(
-                lambda m, i, o: captured.update(feats=o))]
-        try:
-            with torch.no_grad():
-                model(pixel_values=pixel_values)
-        finally:
-            for h in hooks:
-                h.remove()
-        queries = captured['queries'][:, 0]  # (Q, B, C) in transformers' decoder
-        blocks = decoder.mask_predictor.mask_embedder.layers
-        spread_queries(blocks[0].layers[0], queries)
-        with torch.no_grad():
-            hidden = queries
-            for block in blocks[:-1]:
-                hidden = block(hidden)
-        _solve_masks(blocks[-1].layers[0], hidden, captured['feats'][0], mask_margin, g)
-        solve_linear(model.class_predictor, queries,
-                     class_targets(len(queries), num_labels, class_margin, g, num_objects))
+        captured = _capture(model, pixel_values, queries=decoder.layernorm, feats=proj)
+        _decisive_mlp(decoder.mask_predictor.mask_embedder.layers,
+                      captured['queries'][:, 0],  # (Q, B, C) in transformers' decoder
+                      captured['feats'][0], model.class_predictor, num_labels, mask_margin,
+                      class_margin, g, num_objects)
         return
     if name == 'MaskFormerForInstanceSegmentation':  # no masked attention: nothing to cut
         decoder = model.model.transformer_module.decoder
@@ -193,32 +177,46 @@ def make_decisive(model, pixel_values: Tensor, *, seed: int = 0, mask_margin: fl
             for layer in decoder.layers:
                 layer.encoder_attn.q_proj.weight.mul_(attention_gain)
                 layer.encoder_attn.k_proj.weight.mul_(attention_gain)
-        captured = {}
-        hooks = [decoder.layernorm.register_forward_hook(
-            lambda m, i, o: captured.update(queries=o)),
-            proj.register_forward_hook(lambda m, i, o: captured.update(feats=o))]
-        try:
-            with torch.no_grad():
-                model(pixel_values=pixel_values)
-        finally:
-            for h in hooks:
-                h.remove()
-        queries = captured['queries'][0]  # (B, Q, C)
-        blocks = model.mask_embedder.layers
-        spread_queries(blocks[0].layers[0], queries)
-        with torch.no_grad():
-            hidden = queries
-            for block in blocks[:-1]:
-                hidden = block(hidden)
-        _solve_masks(blocks[-1].layers[0], hidden, captured['feats'][0], mask_margin, g)
-        solve_linear(model.class_predictor, queries,
-                     class_targets(len(queries), num_labels, class_margin, g, num_objects))
+        captured = _capture(model, pixel_values, queries=decoder.layernorm, feats=proj)
+        _decisive_mlp(model.mask_embedder.layers, captured['queries'][0],  # (B, Q, C)
+                      captured['feats'][0], model.class_predictor, num_labels, mask_margin,
+                      class_margin, g, num_objects)
         return
     if name == 'DetrForSegmentation':
         _decisive_detr(model, pixel_values, g, mask_margin, class_margin, attention_gain,
                        num_objects)
         return
     raise TypeError(f'make_decisive: {name} is not handled')
+
+
+def _capture(model: nn.Module, pixel_values: Tensor, **modules: nn.Module) -> dict:
+    """``{name: output}`` of each named module in one no-grad forward."""
+    captured = {}
+    hooks = [m.register_forward_hook(lambda mod, i, o, key=key: captured.update({key: o}))
+             for key, m in modules.items()]
+    try:
+        with torch.no_grad():
+            model(pixel_values=pixel_values)
+    finally:
+        for h in hooks:
+            h.remove()
+    return captured
+
+
+def _decisive_mlp(blocks, queries: Tensor, feats: Tensor, class_layer: nn.Linear,
+                  num_labels: int, mask_margin: float, class_margin: float,
+                  g: torch.Generator, num_objects: int) -> None:
+    """MaskFormer / Mask2Former: spread the queries through the mask MLP's
+    first layer, solve its last for one region per query and the class layer
+    for confident classes."""
+    spread_queries(blocks[0].layers[0], queries)
+    with torch.no_grad():
+        hidden = queries
+        for block in blocks[:-1]:
+            hidden = block(hidden)
+    _solve_masks(blocks[-1].layers[0], hidden, feats, mask_margin, g)
+    solve_linear(class_layer, queries,
+                 class_targets(len(queries), num_labels, class_margin, g, num_objects))
 
 
 def _solve_masks(last: nn.Linear, hidden: Tensor, feats: Tensor, margin: float,

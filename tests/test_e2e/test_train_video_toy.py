@@ -1,5 +1,7 @@
 """The toy video config trained to the end, tested with and without the
-tracker (pytest -m slow, ~15 min); figures to docs/results/toy_video.json."""
+tracker (pytest -m slow, ~15 min); figures to docs/results/toy_video.json;
+VidEoMT and the propagation-trained Mask2Former likewise (toy_videomt.json,
+toy_video_propagation.json)."""
 import time
 
 import pytest
@@ -101,3 +103,48 @@ def test_videomt_trains_on_toy_videos(tmp_path):
         f'--cfg-options {opts}'])
     for key, floor in VIDEOMT_FLOORS.items():
         assert metrics[key] >= floor, (key, metrics[key])
+
+
+PROPAGATION = 'configs/video/mask2former_r18_propagation-trained_toy-video.py'
+PROPAGATION_REFRESH = (3, 10, 1)
+# About 0.85 x the run at commit 1207799 (docs/results/toy_video_propagation.json:
+# VPQ 65.89 / 66.23 / 66.78 with a fresh detection every 3 / 10 / 1 frames).
+PROPAGATION_VPQ_FLOOR = 56.0
+
+
+@pytest.mark.slow
+def test_propagation_trained_model_keeps_its_vpq_when_frames_start_from_queries(tmp_path):
+    """The toy Mask2Former trained on (reference, key) pairs whose key frame
+    starts from the reference's queries (docs/video.md, "Training with
+    propagated queries"), tested with a fresh detection every 3, 10 and 1
+    frames: propagation must not cost it more than 3 VPQ against detecting
+    every frame afresh (the single-frame model loses ~20, toy_video.json)."""
+    root = str(tmp_path / 'toy_video')
+    make_toy_video(root, progress=False)
+    work = str(tmp_path / 'work')
+    start = time.time()
+    run_tool('tools/train.py', PROPAGATION, '--work-dir', work, '--cfg-options',
+             *options(root), timeout=5400)
+    train_s = time.time() - start
+    results = {}
+    for refresh in PROPAGATION_REFRESH:
+        out = str(tmp_path / f'refresh{refresh}.json')
+        run_tool('tools/test.py', PROPAGATION, last_checkpoint(work), '--work-dir', work,
+                 '--out', out, '--cfg-options', *options(root),
+                 f'model.tracker.refresh_interval={refresh}')
+        results[f'refresh{refresh}'] = read_json(out)
+        print(refresh, {k: round(v, 2) for k, v in results[f'refresh{refresh}'].items()
+                        if 'video' in k})
+    opts = ' '.join(options('data/toy_video'))
+    work = 'work_dirs/toy-video-prop'
+    record_result('toy_video_propagation', dict(results, train_seconds=round(train_s, 1)), [
+        'python tools/dataset_converters/make_toy_video.py --out data/toy_video',
+        f'python tools/train.py {PROPAGATION} --work-dir {work} --cfg-options {opts}',
+        *(f'python tools/test.py {PROPAGATION} $(cat {work}/last_checkpoint) --work-dir {work} '
+          f'--cfg-options {opts} model.tracker.refresh_interval={r}'
+          for r in PROPAGATION_REFRESH)])
+    fresh = results['refresh1']['video/VPQ']
+    for refresh in PROPAGATION_REFRESH:
+        vpq = results[f'refresh{refresh}']['video/VPQ']
+        assert vpq >= PROPAGATION_VPQ_FLOOR, (refresh, vpq)
+        assert vpq >= fresh - 3.0, (refresh, vpq, fresh)

@@ -7,7 +7,7 @@ from torch import Tensor
 from mmpanoptic.registry import MODELS
 
 from ..criteria import batch_targets
-from .mask_classification_segmentor import ConfigOrModule, MaskClassificationSegmentor
+from .mask_classification_segmentor import MaskClassificationSegmentor
 
 DETECTOR_PARTS = ('backbone', 'panoptic_head.input_proj', 'panoptic_head.encoder',
                   'panoptic_head.decoder', 'panoptic_head.query_embedding',
@@ -31,21 +31,8 @@ class DETRPanoptic(MaskClassificationSegmentor):
         others: as :class:`MaskClassificationSegmentor`.
     """
 
-    def __init__(self,
-                 *,
-                 backbone: ConfigOrModule,
-                 panoptic_head: ConfigOrModule,
-                 criterion: ConfigOrModule,
-                 fusion: ConfigOrModule,
-                 num_things_classes: int,
-                 num_stuff_classes: int,
-                 frozen_detector: bool = False,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(backbone=backbone, panoptic_head=panoptic_head, criterion=criterion,
-                         fusion=fusion, num_things_classes=num_things_classes,
-                         num_stuff_classes=num_stuff_classes,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+    def __init__(self, *, frozen_detector: bool = False, **kwargs) -> None:
+        super().__init__(**kwargs)
         self.frozen_detector = frozen_detector
         if frozen_detector:
             for name in DETECTOR_PARTS:

@@ -7,7 +7,7 @@ from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
-from .mask_classification_segmentor import ConfigOrModule, MaskClassificationSegmentor
+from .mask_classification_segmentor import MaskClassificationSegmentor
 
 
 @MODELS.register_module()
@@ -36,20 +36,10 @@ class EoMT(MaskClassificationSegmentor):
         data_preprocessor, init_cfg: as :class:`MaskClassificationSegmentor`.
     """
 
-    def __init__(self,
-                 *,
-                 backbone: ConfigOrModule,
-                 panoptic_head: ConfigOrModule,
-                 criterion: ConfigOrModule,
-                 fusion: ConfigOrModule,
-                 num_things_classes: int,
-                 num_stuff_classes: int,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(backbone=backbone, panoptic_head=panoptic_head, criterion=criterion,
-                         fusion=fusion, num_things_classes=num_things_classes,
-                         num_stuff_classes=num_stuff_classes,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+    def __init__(self, **kwargs) -> None:
+        if kwargs.get('neck') is not None:
+            raise TypeError('EoMT has no neck: its head reads the ViT tokens')
+        super().__init__(**kwargs)
         if self.panoptic_head.num_blocks > len(self.backbone.blocks):
             raise ValueError(f'EoMT: the head takes the queries into the last '
                              f'{self.panoptic_head.num_blocks} blocks, the ViT has '

@@ -1,5 +1,5 @@
 """FC-CLIP: open-vocabulary Mask2Former on a frozen CLIP image encoder."""
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -8,7 +8,7 @@ from torch import Tensor
 from mmpanoptic.registry import MODELS
 
 from ..classifiers.open_vocab_ensemble import geometric_ensemble, mask_pool, resize_mask_logits
-from .mask_classification_segmentor import ConfigOrModule, Mask2Former
+from .mask_classification_segmentor import Mask2Former
 
 
 def _synonym_set(vocabulary) -> set:
@@ -59,25 +59,14 @@ class FCCLIP(Mask2Former):
 
     def __init__(self,
                  *,
-                 backbone: ConfigOrModule,
-                 panoptic_head: ConfigOrModule,
-                 criterion: ConfigOrModule,
-                 fusion: ConfigOrModule,
-                 num_things_classes: int,
-                 num_stuff_classes: int,
                  alpha: float = 0.4,
                  beta: float = 0.8,
                  clip_logit_scale: float = 100.0,
                  void: str = 'separate',
                  clip_pooling: str = 'attention',
                  ensemble_on_valid_mask: bool = True,
-                 neck: Optional[ConfigOrModule] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None) -> None:
-        super().__init__(backbone=backbone, panoptic_head=panoptic_head, criterion=criterion,
-                         fusion=fusion, num_things_classes=num_things_classes,
-                         num_stuff_classes=num_stuff_classes, neck=neck,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
         if not hasattr(self.backbone, 'embed'):
             raise TypeError(f'FCCLIP needs a CLIP image backbone with embed() (CLIPResNet), '
                             f'got {type(self.backbone).__name__}')

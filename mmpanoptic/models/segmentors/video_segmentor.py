@@ -1,5 +1,5 @@
 """A video panoptic model = an image panoptic model + a tracker."""
-from typing import Dict, Optional, Union
+from typing import Dict, Optional, Sequence, Union
 
 import torch
 import torch.nn.functional as F
@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS, TASK_UTILS
 
-from ..builder import build_part
+from ..builder import build_part, merged_config
 from ..criteria import batch_targets
 from ..fusion.base import add_pred_to_samples
 from ..trackers.appearance import color_histogram_embeddings
@@ -39,6 +39,10 @@ class VideoPanopticSegmentor(BaseModel):
             per segment, the colour histogram of its pixels in the frame
             (:func:`color_histogram_embeddings`; needs no extra network).
         train_propagation: train on (reference, key) pairs as above.
+        detector_changes: merged into the ``detector`` config key by key
+            before it is built (a config that wraps ``{{_base_.model}}``
+            changes its parts this way, e.g. a text classifier for an open
+            vocabulary).
         init_cfg: e.g. ``dict(type='Pretrained', checkpoint=...)``.
     """
 
@@ -46,15 +50,31 @@ class VideoPanopticSegmentor(BaseModel):
 
     def __init__(self, *, detector: Union[dict, nn.Module], tracker: Union[dict, object],
                  appearance: Optional[str] = None, train_propagation: bool = False,
+                 detector_changes: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
         if appearance not in self.APPEARANCE:
             raise ValueError(f'appearance must be one of {self.APPEARANCE}, got {appearance!r}')
+        if detector_changes:
+            if not isinstance(detector, dict):
+                raise TypeError('detector_changes needs the detector as a config dict')
+            detector = merged_config(detector, detector_changes)
         detector = build_part(detector, name='detector')
         super().__init__(data_preprocessor=detector.data_preprocessor, init_cfg=init_cfg)
         self.detector = detector
         self.tracker = TASK_UTILS.build(tracker) if isinstance(tracker, dict) else tracker
         self.appearance = appearance
         self.train_propagation = train_propagation
+        self._video = None
+
+    def set_vocabulary(self, classes: Sequence, num_things: int) -> None:
+        """Segment these classes from now on (an image model with a text
+        classifier: :meth:`MaskClassificationSegmentor.set_vocabulary`); the
+        tracks restart, as their labels belonged to the old vocabulary."""
+        if not hasattr(self.detector, 'set_vocabulary'):
+            raise TypeError(f'{type(self.detector).__name__} has a fixed class layer: no open '
+                            'vocabulary')
+        self.detector.set_vocabulary(classes, num_things)
+        self.tracker.reset()
         self._video = None
 
     def forward(self, inputs: Tensor, data_samples=None, mode: str = 'tensor'):

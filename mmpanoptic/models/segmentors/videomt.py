@@ -7,16 +7,8 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
+from ..builder import merged_config
 from .eomt import EoMT
-
-
-def _merged(base: dict, override: dict) -> dict:
-    """``base`` updated by ``override``, nested dicts key by key."""
-    out = dict(base)
-    for k, v in override.items():
-        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) \
-            else v
-    return out
 
 
 @MODELS.register_module()
@@ -55,7 +47,7 @@ class VidEoMT(EoMT):
             if image_model.get('type', 'EoMT') not in ('EoMT', 'VidEoMT'):
                 raise TypeError(f"VidEoMT(image_model=...) takes an EoMT config, got "
                                 f"{image_model.get('type')!r}")
-            kwargs = _merged({k: v for k, v in image_model.items() if k != 'type'}, kwargs)
+            kwargs = merged_config({k: v for k, v in image_model.items() if k != 'type'}, kwargs)
         super().__init__(**kwargs)
         dims = self.backbone.embed_dims
         self.query_updater = nn.Linear(dims, dims)

@@ -286,20 +286,11 @@ def _decisive_detr(model, pixel_values: Tensor, g: torch.Generator, mask_margin:
         for layer in detr.decoder.layers:  # queries that differ (see MaskFormer)
             layer.encoder_attn.q_proj.weight.mul_(attention_gain)
             layer.encoder_attn.k_proj.weight.mul_(attention_gain)
-    captured = {}
-    hooks = [detr.decoder.layernorm.register_forward_hook(
-        lambda m, i, o: captured.update(queries=o)),
-        detr.encoder.layers[-1].register_forward_hook(
-            lambda m, i, o: captured.update(memory=o[0] if isinstance(o, tuple) else o)),
-        detr.input_projection.register_forward_hook(
-            lambda m, i, o: captured.update(shape=o.shape[-2:]))]
-    try:
-        with torch.no_grad():
-            model(pixel_values=pixel_values)
-    finally:
-        for h in hooks:
-            h.remove()
-    queries, memory = captured['queries'][0], captured['memory'][0]  # (Q, C), (HW, C)
+    captured = _capture(model, pixel_values, queries=detr.decoder.layernorm,
+                        memory=detr.encoder.layers[-1])
+    memory = captured['memory']
+    memory = memory[0] if isinstance(memory, tuple) else memory
+    queries, memory = captured['queries'][0], memory[0]  # (Q, C), (HW, C)
     num_q, dims = queries.shape
     att = model.bbox_attention
     head = att.head_dim

@@ -45,7 +45,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from mmdet_model_speed import _proc_status, _reset_peak_rss, training_batch  # noqa: E402
+from mmdet_model_speed import memory_mark, peak_since, training_batch  # noqa: E402
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 MODELS = ('mask2former_r50', 'mask2former_swin-t', 'eomt_vit-s', 'eomt_vit-b')
@@ -219,15 +219,9 @@ def measure_time(folder, modes, device, repeat, train_size, compile_):
 def measure_memory(folder, side, mode, device, train_size):
     pair = Pair(folder, device, train_size, sides=(side, ))
     pair.run(side, mode, 0)
-    if device == 'cuda':
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated() / 2**20
-    else:
-        base = _reset_peak_rss()
+    base = memory_mark(device)
     pair.run(side, mode, 1)
-    return (torch.cuda.max_memory_allocated() / 2**20 if device == 'cuda'
-            else _proc_status('VmHWM')) - base
+    return peak_since(base, device)
 
 
 def main(argv=None):

@@ -53,6 +53,23 @@ def _reset_peak_rss() -> float:
     return _proc_status('VmRSS')
 
 
+def memory_mark(device: str) -> float:
+    """Reset the peak-memory counter (CUDA's, or the kernel's peak RSS on
+    CPU) and return the memory in use now, in MB: the base of
+    :func:`peak_since`."""
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        return torch.cuda.memory_allocated() / 2**20
+    return _reset_peak_rss()
+
+
+def peak_since(base: float, device: str) -> float:
+    """Peak memory (MB) above ``base`` since :func:`memory_mark`."""
+    return (torch.cuda.max_memory_allocated() / 2**20 if device == 'cuda'
+            else _proc_status('VmHWM')) - base
+
+
 def _proc_status(key: str) -> float:
     """A ``/proc/self/status`` field in MB (ru_maxrss where there is none)."""
     try:
@@ -183,15 +200,9 @@ def measure_memory(name: str, side: str, mode: str, device: str, train_size: int
     model, (things, stuff) = build(name, side, device, train_size, weights)
     data, batches = _inputs(things, stuff, train_size, 2)
     _run_once(model, mode, data, batches[0], device)
-    if device == 'cuda':
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated() / 2**20
-    else:
-        base = _reset_peak_rss()
+    base = memory_mark(device)
     _run_once(model, mode, data, batches[1], device)
-    return (torch.cuda.max_memory_allocated() / 2**20 if device == 'cuda'
-            else _proc_status('VmHWM')) - base
+    return peak_since(base, device)
 
 
 def measure_time(name: str, mode: str, device: str, repeat: int, train_size: int,

@@ -72,28 +72,21 @@ def checkpoint_for(config: str, folder: str) -> str:
 def run(config: str, ckpt: str, frames: int, size: int, device: str, memory: bool) -> dict:
     from mmpanoptic.apis import VideoInferencer
     sys.path.insert(0, os.path.join(ROOT, 'benchmarks'))
-    from mmdet_model_speed import _proc_status, _reset_peak_rss
+    from mmdet_model_speed import memory_mark, peak_since
     inf = VideoInferencer(os.path.join(ROOT, config), ckpt, device=device)
     video = synthetic_video(frames, size)
     results = inf(video)
     for _ in range(2):  # warm-up
         next(results)
-    if device == 'cuda':
-        torch.cuda.synchronize()
-        torch.cuda.reset_peak_memory_stats()
-        base = torch.cuda.memory_allocated() / 2**20
-    else:
-        base = _reset_peak_rss()
+    base = memory_mark(device)
     half, peaks, start = (frames - 2) // 2, [], time.perf_counter()
     for i, _ in enumerate(results):
         if i == half - 1:
-            peaks.append((torch.cuda.max_memory_allocated() / 2**20 if device == 'cuda'
-                          else _proc_status('VmHWM')) - base)
+            peaks.append(peak_since(base, device))
     if device == 'cuda':
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    peak = (torch.cuda.max_memory_allocated() / 2**20 if device == 'cuda'
-            else _proc_status('VmHWM')) - base
+    peak = peak_since(base, device)
     out = dict(fps=round((frames - 2) / seconds, 3))
     if memory:
         out.update(peak_mb=round(peak, 1),

@@ -518,3 +518,28 @@ def test_detectron2_pkl_is_read_with_a_restricted_unpickler(tmp_path):
         f.write(b'not a pickle')
     with pytest.raises(SystemExit, match='not a readable detectron2 .pkl'):
         main([src, str(tmp_path / 'out.pth')])
+
+
+def test_image_checkpoint_loads_into_the_video_models_detector(tmp_path):
+    """``load_from=EOMT.pth`` in a VidEoMT config (and an image Mask2Former
+    for its video config): the image model's keys go to ``detector.``; only
+    the video parts (VidEoMT's query updater) are left to their init.  A
+    video checkpoint loads as it is."""
+    from mmengine.runner import load_checkpoint
+    video = MODELS.build(Config.fromfile(osp.join(ROOT, 'configs/video/videomt_vit-t_toy-video.py'))
+                         .model)
+    torch.manual_seed(1)
+    image = MODELS.build(Config.fromfile(osp.join(ROOT, 'configs/eomt/eomt_vit-t_toy.py')).model)
+    path = str(tmp_path / 'eomt.pth')
+    torch.save(dict(state_dict=image.state_dict()), path)
+    before = video.detector.query_updater.weight.clone()
+    load_checkpoint(video, path, map_location='cpu')
+    ours = video.state_dict()
+    image_keys = image.state_dict()
+    assert image_keys and all(torch.equal(ours['detector.' + k], v)
+                              for k, v in image_keys.items())
+    assert torch.equal(video.detector.query_updater.weight, before)
+    again = MODELS.build(Config.fromfile(osp.join(ROOT, 'configs/video/videomt_vit-t_toy-video.py'))
+                         .model)
+    again.load_state_dict(ours)  # strict: a video checkpoint as it is
+    assert all(torch.equal(again.state_dict()[k], v) for k, v in ours.items())

@@ -65,6 +65,7 @@ class VideoPanopticSegmentor(BaseModel):
         self.appearance = appearance
         self.train_propagation = train_propagation
         self._video = None
+        self.register_load_state_dict_pre_hook(_image_checkpoint_into_detector)
 
     def set_vocabulary(self, classes: Sequence, num_things: int) -> None:
         """Segment these classes from now on (an image model with a text
@@ -177,3 +178,25 @@ class VideoPanopticSegmentor(BaseModel):
         new = self._video is None or video != self._video[0] or frame <= self._video[1]
         self._video = (video, frame)
         return new
+
+
+def _image_checkpoint_into_detector(module: VideoPanopticSegmentor, state_dict: dict,
+                                    prefix: str, *args) -> None:
+    """Load an image model's checkpoint (keys without ``detector.``, e.g.
+    ``load_from=EOMT.pth`` in a VidEoMT config, or a trained Mask2Former
+    for its video config) into the detector, by prefixing its keys.
+
+    Without this, mmengine's ``load_from`` (not strict) would report every
+    key as unexpected and load nothing.  A checkpoint with any
+    ``detector.`` key is a video model's and is left as it is.
+    """
+    own = prefix + 'detector.'
+    keys = [k for k in state_dict if k.startswith(prefix)]
+    if not keys or any(k.startswith(own) for k in keys):
+        return
+    detector_keys = set(module.detector.state_dict())
+    if not any(k[len(prefix):] in detector_keys for k in keys):
+        return  # not an image checkpoint of this detector: let the loader report it
+    for k in keys:
+        state_dict[own + k[len(prefix):]] = state_dict.pop(k)
+

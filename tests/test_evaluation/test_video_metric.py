@@ -83,3 +83,76 @@ def test_metric_refuses_frames_out_of_order_or_split_videos():
         m._finish_video()
     with pytest.raises(PanopticEvalError, match='evaluated in pieces'):
         one.compute_metrics(one.results + two.results)
+
+
+def test_class_groups_score_each_group_of_classes():
+    """``class_groups``: VPQ_<group> averages the group's per-class VPQ (the
+    file evaluator's ``per_class``); STQ_<group> is STQ with every pixel
+    whose ground truth is outside the group made void in both maps; a group
+    of all classes gives the overall figures."""
+    from mmpanoptic.evaluation.functional import STQAccumulator, VPQStream, vpq_summary
+    rng = np.random.default_rng(0)
+    cats = {1: 1, 2: 1, 7: 0, 8: 0}  # id: isthing
+    names = {1: 'car', 2: 'person', 7: 'road', 8: 'sky'}
+    videos = []
+    for v in range(2):
+        frames = []
+        for t in range(4):
+            gt = np.full((12, 16), 7000, np.int64)  # id = category * 1000 + instance
+            gt[:4] = 8000
+            pred = gt.copy()
+            for inst, (cat, y, x) in enumerate([(1, 4, 2), (2, 6, 9), (1, 8, 4)]):
+                gt[y:y + 3, x + t:x + t + 4] = cat * 1000 + inst + 1
+                shift = int(rng.integers(-1, 2))
+                pcat = cat if rng.random() > 0.25 else 3 - cat  # some thing classes swapped
+                pinst = inst + 1 if rng.random() > 0.2 else inst + 5  # some id switches
+                pred[y:y + 3, x + t + shift:x + t + shift + 4] = pcat * 1000 + pinst
+            frames.append((gt, pred))
+        videos.append(frames)
+    ids = list(cats)
+    groups = dict(novel=['person', 'sky'], all=[names[c] for c in ids])
+    metric = VideoPanopticMetric(window_frames=(1, 2), class_groups=groups)
+    metric.dataset_meta = dict(category_ids=ids, isthing=[cats[c] for c in ids],
+                               classes=[names[c] for c in ids])
+    for v, frames in enumerate(videos):
+        for t, (g, p) in enumerate(frames):
+            metric.process({}, [sample(v, t, g, p, lambda s: s // 1000,
+                                       lambda s: ids.index(s // 1000))])
+    out = {k.split('/')[-1]: v for k, v in metric.evaluate(8).items()}
+    assert out['VPQ_all'] == pytest.approx(out['VPQ']) and 0 < out['VPQ'] < 100
+    assert out['STQ_all'] == pytest.approx(out['STQ']) and 0 < out['STQ'] < 100
+
+    # VPQ_novel from the per-class table.
+    info = {c: dict(isthing=cats[c]) for c in ids}
+    per_k = []
+    for k in (1, 2):
+        stats = None
+        for v, frames in enumerate(videos):
+            stream = VPQStream(info, (k,), f'video {v}')
+            for g, p in frames:
+                segs = [[dict(id=int(s), category_id=int(s) // 1000, iscrowd=0,
+                              area=int((m == s).sum())) for s in np.unique(m)] for m in (g, p)]
+                stream.add(g, segs[0], p, segs[1])
+            if stats is None:
+                stats = stream.stats
+            else:
+                stats[k].add(stream.stats[k].per_cat)
+        table = vpq_summary(stats, info)[str(k)]['per_class']
+        per_k.append(np.mean([table[str(c)]['pq'] for c in (2, 8)]))
+        assert out[f'VPQ@{k}_novel'] == pytest.approx(100 * per_k[-1])
+    assert out['VPQ_novel'] == pytest.approx(100 * np.mean(per_k))
+
+    # STQ_novel: STQ on maps where ground truth outside the group is void.
+    index = {c: i for i, c in enumerate(ids)}
+    acc = STQAccumulator(num_classes=4, things=[0, 1], ignore_label=255, label_bit_shift=16)
+    for v, frames in enumerate(videos):
+        for g, p in frames:
+            def labels(m):
+                cat = m // 1000
+                sem = np.vectorize(index.get)(cat)
+                return sem << 16 | np.where(np.isin(cat, [1, 2]), m % 1000, 0)
+            keep = np.isin(g // 1000, [2, 8])
+            acc.update(np.where(keep, labels(g), 255 << 16), np.where(keep, labels(p), 255 << 16),
+                       v)
+    assert out['STQ_novel'] == pytest.approx(100 * acc.result()['stq'])
+    assert out['STQ_novel'] != pytest.approx(out['STQ'])

@@ -1,5 +1,5 @@
 """VPQ and STQ for the mmengine runner, on in-memory video predictions."""
-from typing import Dict, Hashable, Optional, Sequence
+from typing import Dict, Hashable, List, Optional, Sequence
 
 import numpy as np
 from mmengine.dist import get_dist_info
@@ -8,7 +8,7 @@ from mmengine.evaluator import BaseMetric
 from mmpanoptic.fileio import SHIFT, VOID_LABEL, PanopticEvalError, stq_labels
 from mmpanoptic.registry import METRICS
 
-from ..functional import PQStats, STQAccumulator, VPQStream, vpq_summary
+from ..functional import PQStats, STQAccumulator, VPQStream, pq_average, vpq_summary
 from .panoptic_quality import _to_numpy
 
 
@@ -38,19 +38,31 @@ class VideoPanopticMetric(BaseMetric):
     Args:
         metrics: any of ``'vpq'``, ``'stq'``.
         window_frames: VPQ window lengths in annotated frames.
+        class_groups: extra scores over named groups of classes, e.g.
+            ``dict(base=[...], novel=[...])`` for an open-vocabulary
+            experiment: ``VPQ_<group>`` (and ``VPQ@k_<group>``) average the
+            group's classes as ``VPQ`` averages all (the per-class
+            statistics are the same); ``STQ_<group>`` / ``AQ_<group>`` /
+            ``SQ_<group>`` are STQ on the group's ground truth: pixels whose
+            ground-truth class is outside the group are void (ignored, for
+            the prediction too), so AQ counts the group's tracks only and a
+            group pixel predicted as any other class counts against the
+            IoU as in STQ.
         collect_device, prefix: as in :class:`mmengine.evaluator.BaseMetric`.
     """
     default_prefix = 'video'
 
     def __init__(self, *, metrics: Sequence[str] = ('vpq', 'stq'),
-                 window_frames: Sequence[int] = (1, 2, 3, 4), collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 window_frames: Sequence[int] = (1, 2, 3, 4),
+                 class_groups: Optional[Dict[str, Sequence[str]]] = None,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         unknown = set(metrics) - {'vpq', 'stq'}
         if unknown:
             raise ValueError(f'unknown metrics {sorted(unknown)}; choose from vpq, stq')
         self.metrics = tuple(metrics)
         self.window_frames = tuple(window_frames)
+        self.class_groups = {str(k): list(v) for k, v in (class_groups or {}).items()}
 
     def _categories(self):
         meta = self.dataset_meta
@@ -60,13 +72,30 @@ class VideoPanopticMetric(BaseMetric):
         things = {c for c, info in cats.items() if info['isthing']}
         return cats, cat_index, things
 
+    def _groups(self) -> Dict[str, List[int]]:
+        """``{group: [category id, ...]}`` from the class names."""
+        by_name = dict(zip(self.dataset_meta['classes'], self.dataset_meta['category_ids']))
+        out = {}
+        for group, names in self.class_groups.items():
+            unknown = [n for n in names if n not in by_name]
+            if unknown:
+                raise ValueError(f'class_groups[{group!r}] names classes the dataset does not '
+                                 f'have: {unknown}; it has {sorted(by_name)}')
+            out[group] = [int(by_name[n]) for n in names]
+        return out
+
+    def _new_stq(self) -> STQAccumulator:
+        cats, cat_index, things = self._categories()
+        return STQAccumulator(num_classes=len(cats), things=[cat_index[c] for c in things],
+                              ignore_label=VOID_LABEL, label_bit_shift=SHIFT)
+
     def _start_video(self, video: Hashable) -> None:
         cats, cat_index, things = self._categories()
         self._video = video
         self._last_frame = None
         self._vpq = VPQStream(cats, self.window_frames, f'video {video}')
-        self._stq = STQAccumulator(num_classes=len(cats), things=[cat_index[c] for c in things],
-                                   ignore_label=VOID_LABEL, label_bit_shift=SHIFT)
+        self._stq = self._new_stq()
+        self._group_stq = {g: self._new_stq() for g in self.class_groups}
         self._tracks = ({}, {})
 
     def _finish_video(self) -> None:
@@ -77,8 +106,10 @@ class VideoPanopticMetric(BaseMetric):
         vpq = {k: s.per_cat for k, s in self._vpq.stats.items()} if 'vpq' in self.metrics else {}
         stq = self._stq.pop_sequence(video) if 'stq' in self.metrics and \
             video in self._stq.confusion else None
+        group_stq = {g: acc.pop_sequence(video) for g, acc in self._group_stq.items()
+                     if 'stq' in self.metrics and video in acc.confusion}
         self.results.append(dict(video=video, rank=get_dist_info()[0], frames=self._vpq.frames,
-                                 vpq=vpq, stq=stq))
+                                 vpq=vpq, stq=stq, group_stq=group_stq))
         self._done.add(video)
         self._video = None
 
@@ -125,11 +156,16 @@ class VideoPanopticMetric(BaseMetric):
                 self._vpq.frames += 1
             if 'stq' in self.metrics:
                 _, cat_index, things = self._categories()
-                self._stq.update(
-                    stq_labels(gt_ids, gt_segments, cat_index, things, self._tracks[0], True,
-                               where),
-                    stq_labels(pred_ids, pred_segments, cat_index, things, self._tracks[1],
-                               False, where), video)
+                gt_labels = stq_labels(gt_ids, gt_segments, cat_index, things, self._tracks[0],
+                                       True, where)
+                pred_labels = stq_labels(pred_ids, pred_segments, cat_index, things,
+                                         self._tracks[1], False, where)
+                self._stq.update(gt_labels, pred_labels, video)
+                for group, cat_ids in self._groups().items():
+                    inside = np.isin(gt_labels >> SHIFT, [cat_index[c] for c in cat_ids])
+                    void = VOID_LABEL << SHIFT
+                    self._group_stq[group].update(np.where(inside, gt_labels, void),
+                                                  np.where(inside, pred_labels, void), video)
 
     def evaluate(self, size: int) -> dict:
         """Close the last video, then gather and compute as mmengine does."""
@@ -141,8 +177,9 @@ class VideoPanopticMetric(BaseMetric):
     def compute_metrics(self, results: list) -> Dict[str, float]:
         cats, cat_index, things = self._categories()
         vpq = {k: PQStats() for k in self.window_frames}
-        stq = STQAccumulator(num_classes=len(cats), things=[cat_index[c] for c in things],
-                             ignore_label=VOID_LABEL, label_bit_shift=SHIFT)
+        stq = self._new_stq()
+        groups = self._groups()
+        group_stq = {g: self._new_stq() for g in groups}
         seen = {}
         for r in results:
             if r['video'] in seen:
@@ -155,6 +192,8 @@ class VideoPanopticMetric(BaseMetric):
                 vpq[k].add(per_cat)
             if r['stq'] is not None:
                 stq.add_summary(r['stq'])
+            for g, summary in r.get('group_stq', {}).items():
+                group_stq[g].add_summary(summary)
         out = {}
         if 'vpq' in self.metrics:
             summary = vpq_summary(vpq, cats)
@@ -165,7 +204,19 @@ class VideoPanopticMetric(BaseMetric):
                 res = summary['mean'][name]
                 if res is not None:
                     out[key] = 100 * res['pq']
+            for group, cat_ids in groups.items():
+                sub = {c: cats[c] for c in cat_ids}
+                per_k = [pq_average(vpq[k], sub) for k in self.window_frames]
+                for k, res in zip(self.window_frames, per_k):
+                    out[f'VPQ@{k}_{group}'] = 100 * res['pq'] if res else 0.0
+                if all(res is not None for res in per_k):
+                    out[f'VPQ_{group}'] = 100 * float(np.mean([r['pq'] for r in per_k]))
         if 'stq' in self.metrics:
             r = stq.result()
             out.update(STQ=100 * r['stq'], AQ=100 * r['aq'], SQ=100 * r['iou'])
+            for group, acc in group_stq.items():
+                if acc.finished:
+                    r = acc.result()
+                    out.update({f'STQ_{group}': 100 * r['stq'], f'AQ_{group}': 100 * r['aq'],
+                                f'SQ_{group}': 100 * r['iou']})
         return out

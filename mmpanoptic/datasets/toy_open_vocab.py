@@ -20,10 +20,12 @@ Written in COCO panoptic layout like :mod:`toy_panoptic`; the training JSON
 lists only the base classes, the validation JSON all classes, so the
 datasets' own class lists are the two vocabularies.
 """
-from typing import Dict, List, Tuple
+import os.path as osp
+from typing import Callable, Dict, List, Tuple
 
 import numpy as np
 
+from mmpanoptic.fileio import write_json
 from mmpanoptic.structures import mask_bbox
 
 from .toy_panoptic import (
@@ -34,6 +36,7 @@ from .toy_panoptic import (
     render_stuff,
     write_panoptic_split,
 )
+from .toy_video import _video_scenes
 
 COLORS = {'red': (205, 40, 40), 'blue': (40, 60, 215), 'yellow': (225, 205, 35),
           'purple': (150, 50, 185)}
@@ -127,4 +130,50 @@ def make_toy_open_vocab(out_dir: str, num_train: int = 2000, num_val: int = 100,
             out_dir, split, numbered_scenes(render, n), n, categories,
             dict(description='mmpanoptic open-vocabulary toy', seed=seed, novel=list(NOVEL)),
             progress)
+    return written
+
+
+def open_vocab_thing(allowed: List[Dict]) -> Callable:
+    """``make_thing`` for :func:`render_video`: a toy shape of one of the
+    ``allowed`` colour x pattern classes, its pattern a texture that moves
+    with it."""
+    def make(rng: np.random.Generator, h: int, w: int):
+        cat = allowed[int(rng.integers(len(allowed)))]
+        mask = _thing_mask(int(rng.choice(SHAPE_IDS)), h, w, rng, size_range=(0.2, 0.4))
+        texture = np.array(cat['color'], np.float32)[None, None] + \
+            pattern_field(cat['pattern'], h, w, rng)[..., None] * 45
+        return cat['id'], mask, texture.astype(np.float32)
+    return make
+
+
+def make_toy_open_vocab_video(out_dir: str, num_train: int = 0, num_val: int = 8,
+                              num_frames: int = 10, height: int = 128, width: int = 128,
+                              seed: int = 0, progress: bool = True) -> Dict[str, str]:
+    """The open-vocabulary classes in motion (:func:`render_video`'s moving,
+    occluding, wrapping objects): ``train`` videos of the base classes and
+    ``val`` videos of all 16 thing classes (the 4 novel ones included) with
+    the 4 stuff classes, in :func:`make_toy_video`'s layouts (COCO panoptic
+    with ``video_id`` / ``frame_id``, ``step_{split}/``, ``categories.json``
+    of all classes).  Train an open-vocabulary image model on
+    :func:`make_toy_open_vocab`'s base-class images (or on ``train``) and
+    track on ``val``."""
+    base = [c for c in THING_CATEGORIES if c['name'] not in NOVEL]
+    everything = [{k: v for k, v in c.items() if k != 'pattern'}
+                  for c in THING_CATEGORIES + STUFF_CATEGORIES]
+    written = {}
+    for split_idx, (split, n, allowed) in enumerate((('train', num_train, base),
+                                                      ('val', num_val, THING_CATEGORIES))):
+        if not n:
+            continue
+        cats = [c for c in everything if not c['isthing'] or
+                c['name'] in {a['name'] for a in allowed}]
+        scenes = _video_scenes(out_dir, split, seed * 1_000_003 + split_idx * 100_003 + 7, n,
+                               num_frames, height, width, cats, open_vocab_thing(allowed),
+                               colour_jitter=18.0)  # as make_toy_open_vocab's images
+        seg_dir = osp.join(out_dir, 'annotations', f'panoptic_{split}')
+        written[split] = write_panoptic_split(
+            out_dir, split, scenes, n * num_frames, cats,
+            dict(description='mmpanoptic open-vocabulary toy video', seed=seed,
+                 novel=list(NOVEL)), progress, json_copies=[osp.join(seg_dir, f'{split}.json')])
+    write_json(osp.join(out_dir, 'categories.json'), everything)
     return written

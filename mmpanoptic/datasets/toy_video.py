@@ -16,7 +16,7 @@ Written in three layouts, all from the same frames:
   (255 void), G * 256 + B = instance (``video_eval.py --layout step``).
 """
 import os.path as osp
-from typing import Dict, Iterable, List, Tuple
+from typing import Callable, Dict, Iterable, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -35,29 +35,40 @@ from .toy_panoptic import (
 )
 
 
+def toy_shape(rng: np.random.Generator, h: int, w: int) -> Tuple[int, np.ndarray, np.ndarray]:
+    """A toy thing: ``(category id, mask, colour)``, the class its shape."""
+    cat = int(rng.choice([c['id'] for c in TOY_CATEGORIES if c['isthing']]))
+    return cat, _thing_mask(cat, h, w, rng), np.array(_BASE_RGB[cat], np.float32)
+
+
 def render_video(seed: int, num_frames: int = 10, height: int = 128, width: int = 128,
-                 max_things: int = 5, min_thing_area: int = 24
+                 max_things: int = 5, min_thing_area: int = 24,
+                 make_thing: Callable = toy_shape, colour_jitter: float = 25.0
                  ) -> List[Tuple[np.ndarray, np.ndarray, List[Dict]]]:
-    """Frames ``(image RGB uint8, ids int64, segments_info)`` of one video."""
+    """Frames ``(image RGB uint8, ids int64, segments_info)`` of one video.
+
+    ``make_thing(rng, h, w)`` draws each object: ``(category id, (h, w)
+    bool mask, appearance)``, the appearance an RGB colour (3,) or an
+    (h, w, 3) texture that moves with the object; each object's colour is
+    shifted by a normal draw of standard deviation ``colour_jitter``.
+    """
     rng = np.random.default_rng(seed)
     h, w = height, width
-    thing_ids = [c['id'] for c in TOY_CATEGORIES if c['isthing']]
     present, stuff_map, background = render_stuff(rng, h, w)
 
     objects = []
     margin = w // 3
     for _ in range(int(rng.integers(2, max_things + 1))):
-        cat = int(rng.choice(thing_ids))
-        mask = _thing_mask(cat, h, w, rng)
+        cat, mask, appearance = make_thing(rng, h, w)
         if mask.sum() < min_thing_area:
             continue
         ys, xs = np.nonzero(mask)
         cy, cx = int(ys.mean()), int(xs.mean())
         # Template centred in a canvas, pasted at the moving centre each frame.
-        objects.append(dict(
-            cat=cat, mask=mask, centre=(cy, cx),
-            velocity=rng.uniform(-5, 5, 2) * rng.choice([0.5, 1.0, 1.5]),
-            colour=np.array(_BASE_RGB[cat], np.float32) + rng.normal(0, 25, 3)))
+        velocity = rng.uniform(-5, 5, 2) * rng.choice([0.5, 1.0, 1.5])
+        objects.append(dict(cat=cat, mask=mask, centre=(cy, cx), velocity=velocity,
+                            colour=np.asarray(appearance, np.float32) +
+                            rng.normal(0, colour_jitter, 3).astype(np.float32)))
     seg_ids = _unique_ids(len(present) + len(objects), rng)
     stuff_track = dict(zip(present, seg_ids[:len(present)]))
     frames = []
@@ -73,7 +84,11 @@ def render_video(seed: int, num_frames: int = 10, height: int = 128, width: int 
             shift = np.float32([[1, 0, sx], [0, 1, sy]])
             moved = cv2.warpAffine(obj['mask'].astype(np.uint8), shift, (w, h),
                                    flags=cv2.INTER_NEAREST).astype(bool)
-            image[moved] = obj['colour']
+            if obj['colour'].ndim == 3:  # a texture moves with the object
+                image[moved] = cv2.warpAffine(obj['colour'], shift, (w, h),
+                                              flags=cv2.INTER_NEAREST)[moved]
+            else:
+                image[moved] = obj['colour']
             cat_map[moved] = obj['cat']
             owner[moved] = k
         image += rng.normal(0, 10, image.shape)
@@ -115,13 +130,17 @@ def make_toy_video(out_dir: str, num_train: int = 40, num_val: int = 6,
 
 
 def _video_scenes(out_dir: str, split: str, seed: int, num_videos: int, num_frames: int,
-                  height: int, width: int) -> Iterable[Scene]:
+                  height: int, width: int, categories: Sequence[Dict] = TOY_CATEGORIES,
+                  make_thing: Callable = toy_shape, colour_jitter: float = 25.0
+                  ) -> Iterable[Scene]:
     """The frames of every video as scenes named ``<video>_<frame>.png``; the
     STEP layout's frame of each is written on the way."""
-    cat_by_id = {c['id']: c for c in TOY_CATEGORIES}
+    cat_by_id = {c['id']: c for c in categories}
     for v in range(num_videos):
         inst_of: Dict[int, int] = {}  # STEP instance numbers, stable per video
-        for t, (img, ids, info) in enumerate(render_video(seed + v, num_frames, height, width)):
+        for t, (img, ids, info) in enumerate(render_video(seed + v, num_frames, height, width,
+                                                          make_thing=make_thing,
+                                                          colour_jitter=colour_jitter)):
             cat = np.full(ids.shape, 255, np.int64)
             inst = np.zeros(ids.shape, np.int64)
             for s in info:

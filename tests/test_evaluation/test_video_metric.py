@@ -9,7 +9,7 @@ from mmengine.structures import PixelData
 from mmpanoptic.evaluation.metrics import VideoPanopticMetric
 from mmpanoptic.fileio import PanopticEvalError
 
-from ..e2e_utils import read_json
+from ..e2e_utils import read_json, run_tool
 
 CASES = osp.join(osp.dirname(osp.dirname(__file__)), 'data', 'video_eval_cases')
 
@@ -85,7 +85,7 @@ def test_metric_refuses_frames_out_of_order_or_split_videos():
         one.compute_metrics(one.results + two.results)
 
 
-def test_class_groups_score_each_group_of_classes():
+def test_class_groups_score_each_group_of_classes(tmp_path):
     """``class_groups``: VPQ_<group> averages the group's per-class VPQ (the
     file evaluator's ``per_class``); STQ_<group> is STQ with every pixel
     whose ground truth is outside the group made void in both maps; a group
@@ -156,3 +156,23 @@ def test_class_groups_score_each_group_of_classes():
                        v)
     assert out['STQ_novel'] == pytest.approx(100 * acc.result()['stq'])
     assert out['STQ_novel'] != pytest.approx(out['STQ'])
+
+    # The file evaluator (video_eval.py --group) gives the same figures.
+    import json
+
+    from mmpanoptic.fileio import write_step_frame
+    for kind, pos in (('gt', 0), ('pred', 1)):
+        for v, frames in enumerate(videos):
+            for t, pair in enumerate(frames):
+                m = pair[pos]
+                write_step_frame(str(tmp_path / kind / f'{v:04d}' / f'{t:04d}.png'), m // 1000,
+                                 np.where(m // 1000 < 3, m % 1000, 0))
+    (tmp_path / 'cats.json').write_text(json.dumps(
+        [dict(id=c, name=names[c], isthing=cats[c]) for c in ids]))
+    run_tool('tools/analysis_tools/video_eval.py', '--gt', str(tmp_path / 'gt'), '--pred',
+             str(tmp_path / 'pred'), '--categories', str(tmp_path / 'cats.json'),
+             '--window-frames', '1', '2', '--group', 'novel=person,sky', '--out',
+             str(tmp_path / 'eval.json'))
+    files = read_json(str(tmp_path / 'eval.json'))['groups']['novel']
+    assert 100 * files['vpq']['mean'] == pytest.approx(out['VPQ_novel'])
+    assert 100 * files['stq']['stq'] == pytest.approx(out['STQ_novel'])

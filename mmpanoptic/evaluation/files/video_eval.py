@@ -34,17 +34,24 @@ from mmpanoptic.fileio import (
 )
 
 from ..functional.pq import PQStats
-from ..functional.stq import STQAccumulator
-from ..functional.vpq import vpq_summary, vpq_video_stats
+from ..functional.stq import STQAccumulator, restrict_to_classes
+from ..functional.vpq import vpq_group, vpq_summary, vpq_video_stats
 
 
 def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping], *,
                         metrics: Sequence[str] = ('vpq', 'stq'), layout: str = 'step',
-                        window_frames: Sequence[int] = (1, 2, 3, 4)) -> Dict:
+                        window_frames: Sequence[int] = (1, 2, 3, 4),
+                        class_groups: Optional[Mapping[str, Sequence[str]]] = None) -> Dict:
     """VPQ and / or STQ of a directory of predictions against the ground truth.
 
+    ``class_groups`` (``{name: [class name, ...]}``, e.g. the base and novel
+    classes of an open-vocabulary experiment) adds ``groups``: per group,
+    VPQ averaged over its classes (:func:`vpq_group`) and STQ on its pixels
+    (:func:`restrict_to_classes`), as ``VideoPanopticMetric(class_groups=...)``.
+
     Returns:
-        ``{"vpq": vpq_summary(...), "stq": {"stq", "aq", "iou", "per_sequence"}}``
+        ``{"vpq": vpq_summary(...), "stq": {"stq", "aq", "iou", "per_sequence"},
+        "groups": {name: {"vpq": {k: pq, "mean": pq}, "stq": {...}}}}``
         (only the requested metrics), values as fractions.
     """
     cats = {int(c['id']): dict(c) for c in load_categories(categories)}
@@ -53,6 +60,18 @@ def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping
     stq = STQAccumulator(num_classes=len(cats), things=[cat_index[c] for c in things],
                          ignore_label=VOID_LABEL, label_bit_shift=SHIFT)
     vpq: Dict[int, PQStats] = {k: PQStats() for k in window_frames}
+    by_name = {c['name']: cid for cid, c in cats.items()}
+    groups = {}
+    for name, classes in (class_groups or {}).items():
+        unknown = [c for c in classes if c not in by_name]
+        if unknown:
+            raise PanopticEvalError(f'class group {name!r} names classes the categories do not '
+                                    f'have: {unknown}')
+        groups[name] = [by_name[c] for c in classes]
+    group_stq = {name: STQAccumulator(num_classes=len(cats),
+                                      things=[cat_index[c] for c in things],
+                                      ignore_label=VOID_LABEL, label_bit_shift=SHIFT)
+                 for name in groups}
     if layout == 'step':
         gt_videos, pred_videos = load_step_dir(gt_dir), load_step_dir(pred_dir)
     elif layout == 'cityscapes-vps':
@@ -84,6 +103,10 @@ def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping
             frames.append((g.ids, g.segments, p.ids, p.segments))
             if 'stq' in metrics:
                 stq.update(g.stq, p.stq, video)
+                for name, ids in groups.items():
+                    group_stq[name].update(*restrict_to_classes(
+                        g.stq, p.stq, [cat_index[c] for c in ids], ignore_label=VOID_LABEL,
+                        label_bit_shift=SHIFT), video)
         if 'vpq' in metrics:
             for k, s in vpq_video_stats(frames, cats, window_frames, f'video {video}').items():
                 vpq[k].merge(s)
@@ -92,4 +115,8 @@ def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping
         out['vpq'] = vpq_summary(vpq, cats)
     if 'stq' in metrics:
         out['stq'] = stq.result()
+    if groups:
+        out['groups'] = {name: dict(vpq=vpq_group(vpq, cats, ids) if 'vpq' in metrics else None,
+                                    stq=group_stq[name].result() if 'stq' in metrics else None)
+                         for name, ids in groups.items()}
     return out

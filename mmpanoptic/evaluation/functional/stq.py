@@ -202,3 +202,15 @@ class STQAccumulator:
         aq = float(np.sum(aq_sums) / max(np.sum(tubes), _EPSILON))
         iou = self._mean_iou(total)
         return dict(stq=float(np.sqrt(aq * iou)), aq=aq, iou=iou, per_sequence=per_sequence)
+
+
+def restrict_to_classes(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[int], *,
+                        ignore_label: int = 255, label_bit_shift: int = 16
+                        ) -> Tuple[np.ndarray, np.ndarray]:
+    """STQ of a group of classes: pixels whose ground-truth class (index) is
+    not in ``classes`` become ``ignore_label`` in both label maps, so STQ
+    scores the group's pixels and tracks only (a group pixel predicted as
+    another class still counts against the IoU)."""
+    inside = np.isin(np.asarray(y_true) >> label_bit_shift, np.asarray(classes))
+    void = ignore_label << label_bit_shift
+    return np.where(inside, y_true, void), np.where(inside, y_pred, void)

@@ -181,3 +181,18 @@ def vpq_summary(stats: Mapping[int, PQStats], categories: Mapping[int, Mapping])
             mean[name] = None
     out['mean'] = mean
     return out
+
+
+def vpq_group(stats: Mapping[int, PQStats], categories: Mapping[int, Mapping],
+              category_ids: Sequence[int]) -> Dict[str, Optional[float]]:
+    """VPQ of a group of classes: ``{str(k): pq, 'mean': pq}`` (fractions)
+    averaging the group's categories as :func:`vpq_summary` averages all
+    (``None`` where none of them occurs; ``mean`` then ``None`` too)."""
+    sub = {c: categories[c] for c in category_ids}
+    out: Dict[str, Optional[float]] = {}
+    for k, s in stats.items():
+        res = pq_average(s, sub)
+        out[str(k)] = res['pq'] if res else None
+    values = list(out.values())
+    out['mean'] = float(np.mean(values)) if values and None not in values else None
+    return out

@@ -8,7 +8,14 @@ from mmengine.evaluator import BaseMetric
 from mmpanoptic.fileio import SHIFT, VOID_LABEL, PanopticEvalError, stq_labels
 from mmpanoptic.registry import METRICS
 
-from ..functional import PQStats, STQAccumulator, VPQStream, pq_average, vpq_summary
+from ..functional import (
+    PQStats,
+    STQAccumulator,
+    VPQStream,
+    restrict_to_classes,
+    vpq_group,
+    vpq_summary,
+)
 from .panoptic_quality import _to_numpy
 
 
@@ -162,10 +169,9 @@ class VideoPanopticMetric(BaseMetric):
                                          self._tracks[1], False, where)
                 self._stq.update(gt_labels, pred_labels, video)
                 for group, cat_ids in self._groups().items():
-                    inside = np.isin(gt_labels >> SHIFT, [cat_index[c] for c in cat_ids])
-                    void = VOID_LABEL << SHIFT
-                    self._group_stq[group].update(np.where(inside, gt_labels, void),
-                                                  np.where(inside, pred_labels, void), video)
+                    self._group_stq[group].update(*restrict_to_classes(
+                        gt_labels, pred_labels, [cat_index[c] for c in cat_ids],
+                        ignore_label=VOID_LABEL, label_bit_shift=SHIFT), video)
 
     def evaluate(self, size: int) -> dict:
         """Close the last video, then gather and compute as mmengine does."""
@@ -205,12 +211,11 @@ class VideoPanopticMetric(BaseMetric):
                 if res is not None:
                     out[key] = 100 * res['pq']
             for group, cat_ids in groups.items():
-                sub = {c: cats[c] for c in cat_ids}
-                per_k = [pq_average(vpq[k], sub) for k in self.window_frames]
-                for k, res in zip(self.window_frames, per_k):
-                    out[f'VPQ@{k}_{group}'] = 100 * res['pq'] if res else 0.0
-                if all(res is not None for res in per_k):
-                    out[f'VPQ_{group}'] = 100 * float(np.mean([r['pq'] for r in per_k]))
+                res = vpq_group(vpq, cats, cat_ids)
+                for k in self.window_frames:
+                    out[f'VPQ@{k}_{group}'] = 100 * (res[str(k)] or 0.0)
+                if res['mean'] is not None:
+                    out[f'VPQ_{group}'] = 100 * res['mean']
         if 'stq' in self.metrics:
             r = stq.result()
             out.update(STQ=100 * r['stq'], AQ=100 * r['aq'], SQ=100 * r['iou'])

@@ -91,6 +91,22 @@ if [[ ",$EXTRAS," == *",tests,"* ]]; then
     "${PIP[@]}" install --progress-bar on --no-deps 'cityscapesscripts==2.3.0'
 fi
 
+if [[ ",$EXTRAS," == *",tests,"* ]] && ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
+    # The web demo's test drives the page in headless Chromium with Selenium:
+    # Debian's browser and its matching driver (nothing downloaded by Selenium).
+    step "installing Chromium and its driver (Debian: chromium, chromium-driver) for the web demo's browser test"
+    SUDO=()
+    [ "$(id -u)" != 0 ] && command -v sudo >/dev/null && SUDO=(sudo -n)
+    if command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || [ ${#SUDO[@]} -gt 0 ]; } \
+            && "${SUDO[@]}" apt-get update -qq \
+            && DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq chromium chromium-driver >/dev/null; then
+        chromium --version
+    else
+        echo "warning: could not install chromium / chromium-driver with apt-get; the browser" \
+             "test of tools/demo/web_demo.py is skipped outside CI and fails in CI" >&2
+    fi
+fi
+
 step "checking the installation"
 "$PY" -m mmpanoptic.utils.collect_env --short
 echo "setup finished in $(( $(date +%s) - start )) s"

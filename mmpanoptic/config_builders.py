@@ -338,3 +338,46 @@ __all__ = ['TEST_META_KEYS', 'VIDEO_META_KEYS', 'TTA_META_KEYS', 'TTA_RATIOS',
            'coco_panoptic_data', 'toy_video_data',
            'poly_iter_schedule', 'eomt_train_pipeline', 'eomt_test_pipeline',
            'eomt_tta_pipeline', 'eomt_schedule']
+
+
+# FC-CLIP's zero-shot panoptic benchmarks: data, the official test scale
+# (its MIN_SIZE_TEST / MAX_SIZE_TEST: ADE20K 640 / 2560, Cityscapes and
+# Mapillary Vistas 1024 / 2560) and the bundled vocabulary of each.
+ZERO_SHOT_PANOPTIC = {
+    'ade20k': dict(
+        data=dict(type='ADE20KPanopticDataset', data_root='data/ade/ADEChallengeData2016/',
+                  ann_file='ade20k_panoptic_val.json',
+                  data_prefix=dict(img='images/validation/', seg='ade20k_panoptic_val/')),
+        scale=(2560, 640), vocabulary='ade20k_150'),
+    'cityscapes': dict(
+        data=dict(type='CityscapesPanopticDataset', data_root='data/cityscapes/',
+                  ann_file='gtFine/cityscapes_panoptic_val.json',
+                  data_prefix=dict(img='leftImg8bit/val/', seg='gtFine/cityscapes_panoptic_val/')),
+        scale=(2560, 1024), vocabulary='cityscapes'),
+    'mapillary_vistas': dict(
+        data=dict(type='CocoPanopticDataset', data_root='data/mapillary/',
+                  ann_file='validation/v1.2/panoptic/panoptic_2018.json',
+                  data_prefix=dict(img='validation/images/', seg='validation/v1.2/panoptic/')),
+        scale=(2560, 1024), vocabulary='mapillary_vistas'),
+}
+
+
+def zero_shot_panoptic(dataset: str, *, test_scale: Optional[Tuple[int, int]] = None
+                       ) -> Tuple[str, Tuple[int, int], List[dict], List[dict], dict, List[dict]]:
+    """Zero-shot panoptic evaluation of a COCO-trained open-vocabulary config
+    on ``dataset`` (a key of :data:`ZERO_SHOT_PANOPTIC`): ``(data_root,
+    test_scale, test_pipeline, tta_pipeline, test_dataloader,
+    custom_hooks)``; the loader is merged into the COCO config's (its batch,
+    sampler and metric stay), ``TextVocabularyHook`` switches the model to
+    the dataset's bundled vocabulary (names with synonyms, label order).
+    ``test_scale`` defaults to FC-CLIP's."""
+    if dataset not in ZERO_SHOT_PANOPTIC:
+        raise KeyError(f'no zero-shot settings for {dataset!r}; known: '
+                       f'{sorted(ZERO_SHOT_PANOPTIC)}')
+    spec = ZERO_SHOT_PANOPTIC[dataset]
+    scale = tuple(test_scale or spec['scale'])
+    pipeline = test_pipeline(scale)
+    loader = dict(dataset=dict(spec['data'], pipeline=pipeline))
+    hooks = [dict(type='TextVocabularyHook', vocabularies=dict(test=spec['vocabulary'])),
+             dict(type='PanopticVisualizationHook', max_images=8)]
+    return spec['data']['data_root'], scale, pipeline, tta_pipeline(scale), loader, hooks

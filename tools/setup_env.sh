@@ -87,6 +87,8 @@ fi
 if [[ ",$EXTRAS," == *",tests,"* ]]; then
     step "installing the official panopticapi (panopticapi-lite, --no-deps: its numpy<2 pin is stale)"
     "${PIP[@]}" install --progress-bar on --no-deps 'panopticapi-lite==0.2.0'
+    step "installing open_clip and timm (the CLIP towers' reference; --no-deps: their torchvision does not load with the CPU torch, and the reference process never uses it)"
+    "${PIP[@]}" install --progress-bar on --no-deps 'open-clip-torch==3.3.0' 'timm==1.0.31'
     step "installing cityscapesscripts (the Cityscapes converter's reference; --no-deps: its viewers' dependencies are not needed)"
     "${PIP[@]}" install --progress-bar on --no-deps 'cityscapesscripts==2.3.0'
 fi

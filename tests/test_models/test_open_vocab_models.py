@@ -197,21 +197,28 @@ def test_fcclip_checks_its_parts():
         MODELS.build(cfg.model)
 
 
+@pytest.mark.parametrize('clip', ['rn50', 'convnext-l'])
 @pytest.mark.parametrize('dataset', ['ade20k', 'cityscapes', 'mapillary-vistas'])
-def test_zero_shot_configs_predict_with_their_vocabulary(dataset):
-    """The COCO-trained FC-CLIP (RN50 CLIP, random weights here) switched to
-    the zero-shot dataset's bundled vocabulary predicts in its label space."""
+def test_zero_shot_configs_predict_with_their_vocabulary(dataset, clip):
+    """The COCO-trained FC-CLIP (RN50 or ConvNeXt-L CLIP, random weights
+    here) switched to the zero-shot dataset's bundled vocabulary predicts in
+    its label space."""
+    from mmpanoptic.models.backbones import CLIPConvNeXt
     from mmpanoptic.vocabularies import load_vocabulary
 
     from ..test_configs import without_clip_weights
     cfg = Config.fromfile(osp.join(
-        ROOT, f'configs/open_vocab/fcclip_clip-rn50_coco-panoptic_zero-shot_{dataset}.py'))
+        ROOT, f'configs/open_vocab/fcclip_clip-{clip}_coco-panoptic_zero-shot_{dataset}.py'))
     without_clip_weights(cfg.model, cfg.clip_checkpoint)
-    # The config's own model, with tiny CLIP towers (the full text tower costs
-    # most of a minute for 150 names on CPU; tests/test_configs.py builds the
-    # full one).
+    # The config's own model, with tiny CLIP towers of its kind (the full
+    # text tower costs most of a minute for 150 names on CPU;
+    # tests/test_configs.py builds the full one).
     torch.manual_seed(0)  # the weights (and so the segments) do not depend on test order
-    cfg.model.backbone = CLIPResNet(arch=((1, 1, 1, 1), 16, 32, 64))
+    if clip == 'rn50':
+        cfg.model.backbone = CLIPResNet(arch=((1, 1, 1, 1), 16, 32, 64))
+    else:
+        assert cfg.model.backbone.type == 'CLIPConvNeXt' and cfg.model.clip_pooling == 'mean'
+        cfg.model.backbone = CLIPConvNeXt(arch=((1, 1, 1, 1), (64, 128, 256, 512), 32, 'mlp'))
     cfg.model.panoptic_head.in_channels = [64, 128, 256, 512]
     cfg.model.panoptic_head.num_queries = 50
     cfg.model.panoptic_head.classifier.text_encoder = CLIPTextEncoder(arch=(32, 32, 4, 1))

@@ -1,5 +1,6 @@
+from .clip_convnext import CLIPConvNeXt
 from .clip_resnet import CLIPResNet
 from .hf_backbone import HFBackbone
 from .vit import ViT
 
-__all__ = ['CLIPResNet', 'HFBackbone', 'ViT']
+__all__ = ['CLIPConvNeXt', 'CLIPResNet', 'HFBackbone', 'ViT']

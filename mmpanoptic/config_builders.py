@@ -381,3 +381,44 @@ def zero_shot_panoptic(dataset: str, *, test_scale: Optional[Tuple[int, int]] = 
     hooks = [dict(type='TextVocabularyHook', vocabularies=dict(test=spec['vocabulary'])),
              dict(type='PanopticVisualizationHook', max_images=8)]
     return spec['data']['data_root'], scale, pipeline, tta_pipeline(scale), loader, hooks
+
+
+# Zero-shot video panoptic benchmarks (OV-DVIS++'s protocol for VIPSeg):
+# the validation split of each video dataset config in configs/_base_/datasets/,
+# its test scale and its bundled vocabulary (label order).
+ZERO_SHOT_VIDEO = {
+    'vipseg': dict(data_root='data/VIPSeg_720P/',
+                   val=split('panoptic_val_video.json', 'images/', 'panomasksRGB/'),
+                   scale=(1280, 720), vocabulary='vipseg'),
+    'cityscapes_vps': dict(data_root='data/cityscapes_vps/',
+                           val=split('val/panoptic_val_video.json', 'val/img/',
+                                     'val/panoptic_video/'),
+                           scale=(2048, 1024), vocabulary='cityscapes'),
+    'kitti_step': dict(data_root='data/kitti_step/',
+                       val=split('annotations/panoptic_val.json', 'images/val/',
+                                 'annotations/panoptic_val/'),
+                       scale=(1242, 375), vocabulary='cityscapes'),
+}
+
+
+def zero_shot_video(dataset: str, *, test_scale: Optional[Tuple[int, int]] = None
+                    ) -> Tuple[List[dict], List[dict], dict, dict, List[dict], List[dict]]:
+    """Zero-shot video panoptic evaluation of an open-vocabulary video
+    config (a COCO-trained image model + a tracker) on ``dataset`` (a key
+    of :data:`ZERO_SHOT_VIDEO`): ``(test_pipeline, tta_pipeline,
+    val_dataloader, test_dataloader, evaluators, custom_hooks)``.  The loaders replace the
+    image config's (whole videos, frames in order, one process); the
+    training loader stays the image config's (COCO); ``TextVocabularyHook``
+    switches to the dataset's bundled vocabulary for validation and test."""
+    if dataset not in ZERO_SHOT_VIDEO:
+        raise KeyError(f'no zero-shot video settings for {dataset!r}; known: '
+                       f'{sorted(ZERO_SHOT_VIDEO)}')
+    spec = ZERO_SHOT_VIDEO[dataset]
+    pipeline = test_pipeline(tuple(test_scale or spec['scale']), video=True)
+    _, val_loader, test_loader = dataloaders(
+        'VideoPanopticDataset', spec['data_root'], train=spec['val'], val=spec['val'],
+        train_pipeline=[], test_pipeline=pipeline, video=True, replace=True)
+    vocab = spec['vocabulary']
+    hooks = [dict(type='TextVocabularyHook', vocabularies=dict(val=vocab, test=vocab))]
+    return (pipeline, tta_pipeline(tuple(test_scale or spec['scale'])), val_loader, test_loader,
+            video_evaluators(), hooks)

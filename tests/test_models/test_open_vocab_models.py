@@ -276,3 +276,46 @@ def test_knet_stores_its_shared_text_encoder_once():
     assert keys and all(k.startswith('panoptic_head.cls_heads.0.') for k in keys)
     encoders = {id(c.text_encoder) for c in model.text_classifiers()}
     assert len(model.text_classifiers()) == 3 and len(encoders) == 1
+
+
+@pytest.mark.parametrize('dataset,classes', [('vipseg', 124), ('cityscapes-vps', 19),
+                                             ('kitti-step', 19)])
+def test_zero_shot_video_configs_track_with_the_datasets_vocabulary(dataset, classes):
+    """The COCO-trained FC-CLIP ConvNeXt-L + online tracker (tiny random
+    towers here) switched to the video dataset's bundled vocabulary: every
+    frame's labels are in it and a segment keeps its id across two frames
+    that are the same picture."""
+    from mmpanoptic.models.backbones import CLIPConvNeXt
+    from mmpanoptic.vocabularies import load_vocabulary
+
+    from ..test_configs import without_clip_weights
+    cfg = Config.fromfile(osp.join(
+        ROOT, f'configs/video/fcclip_clip-convnext-l_online-tracker_coco-zero-shot_{dataset}.py'))
+    detector = cfg.model.detector
+    without_clip_weights(detector, cfg.clip_checkpoint)
+    torch.manual_seed(0)
+    detector.backbone = CLIPConvNeXt(arch=((1, 1, 1, 1), (64, 128, 256, 512), 32, 'mlp'))
+    detector.panoptic_head.in_channels = [64, 128, 256, 512]
+    detector.panoptic_head.num_queries = 30
+    detector.panoptic_head.classifier.text_encoder = CLIPTextEncoder(arch=(32, 32, 4, 1))
+    detector.panoptic_head.classifier.templates = 'none'
+    detector.data_preprocessor.batch_augments = None
+    detector.fusion.update(object_mask_thr=0.0, iou_thr=0.0)  # keep every query
+    model = MODELS.build(cfg.model).eval()
+    hook = [h for h in cfg.custom_hooks if h['type'] == 'TextVocabularyHook'][0]
+    assert hook['vocabularies']['test'] == hook['vocabularies']['val']
+    vocab = load_vocabulary(hook['vocabularies']['test'])
+    assert len(vocab.classes) == classes
+    assert cfg.test_dataloader.dataset.type == 'VideoPanopticDataset'
+    model.set_vocabulary(vocab.classes, vocab.num_things)
+    x = torch.randn(1, 3, 64, 64)
+    frames = []
+    with torch.no_grad():
+        for t in range(2):
+            s = sample()
+            s.set_metainfo(dict(video_id=0, frame_id=t))
+            frames.append(model.predict(x, [s])[0].pred_panoptic_seg)
+    for pred in frames:
+        assert pred.segments_info and all(0 <= s['label'] < classes for s in pred.segments_info)
+    ids = [{s['id'] for s in pred.segments_info} for pred in frames]
+    assert ids[0] & ids[1]  # the same picture twice: ids carried over

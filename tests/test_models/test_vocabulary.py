@@ -4,13 +4,18 @@ import json
 import pytest
 
 from mmpanoptic.models.classifiers import get_templates
-from mmpanoptic.vocabularies import list_vocabularies, load_vocabulary, parse_vocabulary
+from mmpanoptic.vocabularies import (
+    list_vocabularies,
+    load_vocabulary,
+    parse_vocabulary,
+    vocabulary_entries,
+)
 
 
 @pytest.mark.parametrize('name,total,things', [
     ('coco_panoptic', 133, 80), ('ade20k_150', 150, 100), ('cityscapes', 19, 8),
     ('mapillary_vistas', 65, 37), ('pascal_context_59', 59, 0), ('ade20k_847', 847, 0),
-    ('pascal_context_459', 459, 0)])
+    ('pascal_context_459', 459, 0), ('vipseg', 124, 58)])
 def test_bundled_vocabularies_have_published_sizes(name, total, things):
     vocab = load_vocabulary(name)
     assert len(vocab.classes) == total and vocab.num_things == things
@@ -45,7 +50,12 @@ def test_bundled_vocabularies_agree_with_reference_lists():
     assert len(set(pc) & pc459) == 58  # all of PC-59 but 'diningtable' ('table' in 459)
     assert set(list_vocabularies()) == {
         'ade20k_847', 'pascal_context_459', 'coco_panoptic', 'ade20k_150', 'cityscapes',
-        'mapillary_vistas', 'pascal_context_59'}
+        'mapillary_vistas', 'pascal_context_59', 'vipseg'}
+    # VIPSeg: label order (ids 0..123) of its categories, things as flagged there
+    vip = vocabulary_entries('vipseg')
+    assert [c['name'] for c in vip[:3]] == ['wall', 'ceiling', 'door']
+    assert vip[60]['name'] == 'person' and vip[60]['isthing'] == 1
+    assert vip[123]['name'] == 'train' and vip[123]['isthing'] == 1
 
 
 def test_vocabulary_file_of_the_user_and_its_errors(tmp_path):

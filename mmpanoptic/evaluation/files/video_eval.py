@@ -34,7 +34,7 @@ from mmpanoptic.fileio import (
 )
 
 from ..functional.pq import PQStats
-from ..functional.stq import STQAccumulator, restrict_to_classes
+from ..functional.stq import STQAccumulator
 from ..functional.vpq import vpq_group, vpq_summary, vpq_video_stats
 
 
@@ -46,8 +46,9 @@ def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping
 
     ``class_groups`` (``{name: [class name, ...]}``, e.g. the base and novel
     classes of an open-vocabulary experiment) adds ``groups``: per group,
-    VPQ averaged over its classes (:func:`vpq_group`) and STQ on its pixels
-    (:func:`restrict_to_classes`), as ``VideoPanopticMetric(class_groups=...)``.
+    VPQ averaged over its classes (:func:`vpq_group`) and STQ over its classes
+    and tracks (:class:`STQAccumulator` ``groups``), as
+    ``VideoPanopticMetric(class_groups=...)``.
 
     Returns:
         ``{"vpq": vpq_summary(...), "stq": {"stq", "aq", "iou", "per_sequence"},
@@ -57,8 +58,6 @@ def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping
     cats = {int(c['id']): dict(c) for c in load_categories(categories)}
     cat_index = {c: i for i, c in enumerate(cats)}
     things = {c for c, info in cats.items() if info.get('isthing', 0)}
-    stq = STQAccumulator(num_classes=len(cats), things=[cat_index[c] for c in things],
-                         ignore_label=VOID_LABEL, label_bit_shift=SHIFT)
     vpq: Dict[int, PQStats] = {k: PQStats() for k in window_frames}
     by_name = {c['name']: cid for cid, c in cats.items()}
     groups = {}
@@ -68,10 +67,9 @@ def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping
             raise PanopticEvalError(f'class group {name!r} names classes the categories do not '
                                     f'have: {unknown}')
         groups[name] = [by_name[c] for c in classes]
-    group_stq = {name: STQAccumulator(num_classes=len(cats),
-                                      things=[cat_index[c] for c in things],
-                                      ignore_label=VOID_LABEL, label_bit_shift=SHIFT)
-                 for name in groups}
+    stq = STQAccumulator(num_classes=len(cats), things=[cat_index[c] for c in things],
+                         ignore_label=VOID_LABEL, label_bit_shift=SHIFT,
+                         groups={name: [cat_index[c] for c in ids] for name, ids in groups.items()})
     if layout == 'step':
         gt_videos, pred_videos = load_step_dir(gt_dir), load_step_dir(pred_dir)
     elif layout == 'cityscapes-vps':
@@ -103,10 +101,6 @@ def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping
             frames.append((g.ids, g.segments, p.ids, p.segments))
             if 'stq' in metrics:
                 stq.update(g.stq, p.stq, video)
-                for name, ids in groups.items():
-                    group_stq[name].update(*restrict_to_classes(
-                        g.stq, p.stq, [cat_index[c] for c in ids], ignore_label=VOID_LABEL,
-                        label_bit_shift=SHIFT), video)
         if 'vpq' in metrics:
             for k, s in vpq_video_stats(frames, cats, window_frames, f'video {video}').items():
                 vpq[k].merge(s)
@@ -116,7 +110,8 @@ def evaluate_video_dirs(gt_dir: str, pred_dir: str, categories: Sequence[Mapping
     if 'stq' in metrics:
         out['stq'] = stq.result()
     if groups:
+        group_stq = out['stq'].pop('groups') if 'stq' in metrics else {}
         out['groups'] = {name: dict(vpq=vpq_group(vpq, cats, ids) if 'vpq' in metrics else None,
-                                    stq=group_stq[name].result() if 'stq' in metrics else None)
+                                    stq=group_stq.get(name))
                          for name, ids in groups.items()}
     return out

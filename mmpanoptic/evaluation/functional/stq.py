@@ -23,7 +23,7 @@ kept as sorted arrays (one ``np.unique`` per frame instead of dict updates)
 and AQ is summed over the present (g, p) pairs with ``np.bincount`` instead
 of a double loop over all gt and pred tracks.
 """
-from typing import Dict, Hashable, List, Sequence, Tuple
+from typing import Dict, Hashable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -57,12 +57,15 @@ class STQAccumulator:
     """
 
     def __init__(self, *, num_classes: int, things: Sequence[int], ignore_label: int = 255,
-                 label_bit_shift: int = 16, offset: int = 2**32) -> None:
+                 label_bit_shift: int = 16, offset: int = 2**32,
+                 groups: Optional[Dict[str, Sequence[int]]] = None) -> None:
         if offset < (num_classes << label_bit_shift):
             raise ValueError(f'offset {offset} is smaller than num_classes << label_bit_shift '
                              f'= {num_classes << label_bit_shift}')
         self.num_classes = num_classes
         self.things = np.asarray(sorted(things), dtype=np.int64)
+        self.groups = {str(k): np.asarray(sorted(v), dtype=np.int64)
+                       for k, v in (groups or {}).items()}
         self.ignore_label = ignore_label
         self.shift = label_bit_shift
         self.bit_mask = (1 << label_bit_shift) - 1
@@ -131,27 +134,38 @@ class STQAccumulator:
                 merged = _merge_counts(t[key + 'k'], t[key + 'c'])
                 t[key + 'k'], t[key + 'c'] = [merged[0]], [merged[1]]
 
-    def _aq_sum(self, sequence_id: Hashable) -> Tuple[float, int]:
+    def _aq_sums(self, sequence_id: Hashable) -> Dict[Optional[str], Tuple[float, int]]:
+        """``{None: (aq_sum, tubes)}`` over all ground-truth tracks, plus
+        the same over the tracks of each group's classes."""
         t = self.tracks[sequence_id]
         gt_ids, gt_size = _merge_counts(t['gk'], t['gc'])
         pr_ids, pr_size = _merge_counts(t['pk'], t['pc'])
         pair, tpa = _merge_counts(t['ik'], t['ic'])
-        if len(pair) == 0:
-            return 0.0, len(gt_ids)
-        g = np.searchsorted(gt_ids, pair // self.offset)
-        p = np.searchsorted(pr_ids, pair % self.offset)
-        tpa = tpa.astype(np.float64)
-        iou = tpa / (pr_size[p] + gt_size[g] - tpa)
-        inner = np.bincount(g, weights=tpa * iou, minlength=len(gt_ids))
-        return float(np.sum(inner / gt_size)), len(gt_ids)
+        per_track = np.zeros(len(gt_ids))
+        if len(pair):
+            g = np.searchsorted(gt_ids, pair // self.offset)
+            p = np.searchsorted(pr_ids, pair % self.offset)
+            tpa = tpa.astype(np.float64)
+            iou = tpa / (pr_size[p] + gt_size[g] - tpa)
+            per_track = np.bincount(g, weights=tpa * iou, minlength=len(gt_ids)) / gt_size
+        out = {None: (float(np.sum(per_track)), len(gt_ids))}
+        for name, classes in self.groups.items():
+            inside = np.isin(gt_ids >> self.shift, classes)
+            out[name] = (float(np.sum(per_track[inside])), int(inside.sum()))
+        return out
 
     @staticmethod
-    def _mean_iou(confusion: np.ndarray) -> float:
+    def _mean_iou(confusion: np.ndarray, classes: Optional[np.ndarray] = None) -> float:
+        """Mean IoU over the classes with a non-zero union (of ``classes``
+        only, when given)."""
         inter = confusion.diagonal()
         unions = confusion.sum(0) + confusion.sum(1) - inter
+        if classes is not None:
+            inter, unions = inter[classes], unions[classes]
         with np.errstate(invalid='ignore', divide='ignore'):
             ious = inter.astype(np.double) / np.maximum(unions, _EPSILON).astype(np.double)
-            return float(np.sum(ious) / np.count_nonzero(unions))
+            count = np.count_nonzero(unions)
+            return float(np.sum(ious) / (count if classes is None else max(count, 1)))
 
     def sequence_summary(self, sequence_id: Hashable) -> Dict:
         """What STQ needs of one sequence: ``id``, ``length``, its confusion
@@ -162,10 +176,11 @@ class STQAccumulator:
             return self.finished[sequence_id]
         keep_rows = np.zeros(self.size, dtype=bool)
         keep_rows[self.include] = True
-        aq_sum, tubes = self._aq_sum(sequence_id)
+        sums = self._aq_sums(sequence_id)
+        aq_sum, tubes = sums.pop(None)
         return dict(id=sequence_id, length=self.lengths[sequence_id],
                     confusion=self.confusion[sequence_id] * keep_rows[:, None],
-                    aq_sum=aq_sum, tubes=tubes)
+                    aq_sum=aq_sum, tubes=tubes, group_aq=sums)
 
     def pop_sequence(self, sequence_id: Hashable) -> Dict:
         """Close a sequence: return its :meth:`sequence_summary` and free its
@@ -184,9 +199,14 @@ class STQAccumulator:
         self.finished[seq] = summary
 
     def result(self) -> Dict:
-        """``stq``, ``aq``, ``iou`` and ``per_sequence`` (id, length, stq, aq, iou)."""
+        """``stq``, ``aq``, ``iou`` and ``per_sequence`` (id, length, stq, aq,
+        iou); with ``groups``, ``groups: {name: {stq, aq, iou}}``: STQ of a
+        group of classes, its IoU the mean over the group's classes (of the
+        same confusion matrix) and its AQ the mean over the ground-truth
+        tracks of the group's classes (against all predicted tracks, as AQ)."""
         per_sequence = []
         aq_sums, tubes = [], []
+        group_sums = {name: [0.0, 0] for name in self.groups}
         total = np.zeros((self.size, self.size), dtype=np.int64)
         sequences = list(self.confusion) + [s for s in self.finished if s not in self.confusion]
         for seq in sequences:
@@ -195,22 +215,22 @@ class STQAccumulator:
             total += confusion
             aq_sums.append(summary['aq_sum'])
             tubes.append(summary['tubes'])
+            for name, (a, n) in summary.get('group_aq', {}).items():
+                group_sums[name][0] += a
+                group_sums[name][1] += n
             aq = summary['aq_sum'] / max(summary['tubes'], _EPSILON)
             iou = self._mean_iou(confusion)
             per_sequence.append(dict(id=seq, length=summary['length'], aq=aq, iou=iou,
                                      stq=float(np.sqrt(aq * iou))))
         aq = float(np.sum(aq_sums) / max(np.sum(tubes), _EPSILON))
         iou = self._mean_iou(total)
-        return dict(stq=float(np.sqrt(aq * iou)), aq=aq, iou=iou, per_sequence=per_sequence)
+        out = dict(stq=float(np.sqrt(aq * iou)), aq=aq, iou=iou, per_sequence=per_sequence)
+        if self.groups:
+            out['groups'] = {}
+            for name, classes in self.groups.items():
+                g_aq = group_sums[name][0] / max(group_sums[name][1], _EPSILON)
+                g_iou = self._mean_iou(total, classes)
+                out['groups'][name] = dict(stq=float(np.sqrt(g_aq * g_iou)), aq=g_aq,
+                                           iou=g_iou)
+        return out
 
-
-def restrict_to_classes(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[int], *,
-                        ignore_label: int = 255, label_bit_shift: int = 16
-                        ) -> Tuple[np.ndarray, np.ndarray]:
-    """STQ of a group of classes: pixels whose ground-truth class (index) is
-    not in ``classes`` become ``ignore_label`` in both label maps, so STQ
-    scores the group's pixels and tracks only (a group pixel predicted as
-    another class still counts against the IoU)."""
-    inside = np.isin(np.asarray(y_true) >> label_bit_shift, np.asarray(classes))
-    void = ignore_label << label_bit_shift
-    return np.where(inside, y_true, void), np.where(inside, y_pred, void)

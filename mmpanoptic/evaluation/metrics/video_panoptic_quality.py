@@ -12,7 +12,6 @@ from ..functional import (
     PQStats,
     STQAccumulator,
     VPQStream,
-    restrict_to_classes,
     vpq_group,
     vpq_summary,
 )
@@ -49,12 +48,10 @@ class VideoPanopticMetric(BaseMetric):
             ``dict(base=[...], novel=[...])`` for an open-vocabulary
             experiment: ``VPQ_<group>`` (and ``VPQ@k_<group>``) average the
             group's classes as ``VPQ`` averages all (the per-class
-            statistics are the same); ``STQ_<group>`` / ``AQ_<group>`` /
-            ``SQ_<group>`` are STQ on the group's ground truth: pixels whose
-            ground-truth class is outside the group are void (ignored, for
-            the prediction too), so AQ counts the group's tracks only and a
-            group pixel predicted as any other class counts against the
-            IoU as in STQ.
+            statistics are the same); ``STQ_<group>`` = sqrt(``AQ_<group>`` x
+            ``SQ_<group>``), the IoU term the mean IoU of the group's
+            classes and the AQ term the mean over the ground-truth tracks of
+            the group's classes (:class:`STQAccumulator` ``groups``).
         collect_device, prefix: as in :class:`mmengine.evaluator.BaseMetric`.
     """
     default_prefix = 'video'
@@ -93,8 +90,9 @@ class VideoPanopticMetric(BaseMetric):
 
     def _new_stq(self) -> STQAccumulator:
         cats, cat_index, things = self._categories()
+        groups = {g: [cat_index[c] for c in ids] for g, ids in self._groups().items()}
         return STQAccumulator(num_classes=len(cats), things=[cat_index[c] for c in things],
-                              ignore_label=VOID_LABEL, label_bit_shift=SHIFT)
+                              ignore_label=VOID_LABEL, label_bit_shift=SHIFT, groups=groups)
 
     def _start_video(self, video: Hashable) -> None:
         cats, cat_index, things = self._categories()
@@ -102,7 +100,6 @@ class VideoPanopticMetric(BaseMetric):
         self._last_frame = None
         self._vpq = VPQStream(cats, self.window_frames, f'video {video}')
         self._stq = self._new_stq()
-        self._group_stq = {g: self._new_stq() for g in self.class_groups}
         self._tracks = ({}, {})
 
     def _finish_video(self) -> None:
@@ -113,10 +110,8 @@ class VideoPanopticMetric(BaseMetric):
         vpq = {k: s.per_cat for k, s in self._vpq.stats.items()} if 'vpq' in self.metrics else {}
         stq = self._stq.pop_sequence(video) if 'stq' in self.metrics and \
             video in self._stq.confusion else None
-        group_stq = {g: acc.pop_sequence(video) for g, acc in self._group_stq.items()
-                     if 'stq' in self.metrics and video in acc.confusion}
         self.results.append(dict(video=video, rank=get_dist_info()[0], frames=self._vpq.frames,
-                                 vpq=vpq, stq=stq, group_stq=group_stq))
+                                 vpq=vpq, stq=stq))
         self._done.add(video)
         self._video = None
 
@@ -163,15 +158,11 @@ class VideoPanopticMetric(BaseMetric):
                 self._vpq.frames += 1
             if 'stq' in self.metrics:
                 _, cat_index, things = self._categories()
-                gt_labels = stq_labels(gt_ids, gt_segments, cat_index, things, self._tracks[0],
-                                       True, where)
-                pred_labels = stq_labels(pred_ids, pred_segments, cat_index, things,
-                                         self._tracks[1], False, where)
-                self._stq.update(gt_labels, pred_labels, video)
-                for group, cat_ids in self._groups().items():
-                    self._group_stq[group].update(*restrict_to_classes(
-                        gt_labels, pred_labels, [cat_index[c] for c in cat_ids],
-                        ignore_label=VOID_LABEL, label_bit_shift=SHIFT), video)
+                self._stq.update(
+                    stq_labels(gt_ids, gt_segments, cat_index, things, self._tracks[0], True,
+                               where),
+                    stq_labels(pred_ids, pred_segments, cat_index, things, self._tracks[1],
+                               False, where), video)
 
     def evaluate(self, size: int) -> dict:
         """Close the last video, then gather and compute as mmengine does."""
@@ -185,7 +176,6 @@ class VideoPanopticMetric(BaseMetric):
         vpq = {k: PQStats() for k in self.window_frames}
         stq = self._new_stq()
         groups = self._groups()
-        group_stq = {g: self._new_stq() for g in groups}
         seen = {}
         for r in results:
             if r['video'] in seen:
@@ -198,8 +188,6 @@ class VideoPanopticMetric(BaseMetric):
                 vpq[k].add(per_cat)
             if r['stq'] is not None:
                 stq.add_summary(r['stq'])
-            for g, summary in r.get('group_stq', {}).items():
-                group_stq[g].add_summary(summary)
         out = {}
         if 'vpq' in self.metrics:
             summary = vpq_summary(vpq, cats)
@@ -219,9 +207,7 @@ class VideoPanopticMetric(BaseMetric):
         if 'stq' in self.metrics:
             r = stq.result()
             out.update(STQ=100 * r['stq'], AQ=100 * r['aq'], SQ=100 * r['iou'])
-            for group, acc in group_stq.items():
-                if acc.finished:
-                    r = acc.result()
-                    out.update({f'STQ_{group}': 100 * r['stq'], f'AQ_{group}': 100 * r['aq'],
-                                f'SQ_{group}': 100 * r['iou']})
+            for group, g in r.get('groups', {}).items():
+                out.update({f'STQ_{group}': 100 * g['stq'], f'AQ_{group}': 100 * g['aq'],
+                            f'SQ_{group}': 100 * g['iou']})
         return out

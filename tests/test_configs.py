@@ -61,12 +61,19 @@ def without_clip_weights(node, path):
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, ROOT))
-def test_config_builds(path, monkeypatch):
+def test_config_builds(path, monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)
     cfg = Config.fromfile(path)
     assert cfg.default_scope == 'mmpanoptic'
     if 'clip_checkpoint' in cfg:  # FC-CLIP: CLIP weights are the user's file
         without_clip_weights(cfg.model, cfg.clip_checkpoint)
+    if cfg.model.get('backbone', {}).get('type') == 'DiffusionBackbone':
+        # ODISE: the user's Stable Diffusion folder; a small random one here
+        from pathlib import Path
+
+        from mmpanoptic.testing.diffusion import tiny_stable_diffusion
+        sd, clip = tiny_stable_diffusion(Path(tmp_path))
+        cfg.model.backbone.update(pretrained=sd, captioner=clip)
     model = MODELS.build(cfg.model)
     if hasattr(model, 'tracker'):  # video: an image model + a tracker
         assert callable(model.tracker.track) and callable(model.tracker.reset)

@@ -47,6 +47,17 @@ def test_inheritance_is_at_most_two_levels(path):
     assert _depth(path) <= 2, f'{path}: {_depth(path)} levels of _base_'
 
 
+def replace_value(node, old, new):
+    """Every ``old`` string value in a config tree becomes ``new``."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) \
+        if isinstance(node, list) else ()
+    for key, value in list(items):
+        if value == old:
+            node[key] = new
+        elif isinstance(value, (dict, list)):
+            replace_value(value, old, new)
+
+
 def without_clip_weights(node, path):
     """Random CLIP weights instead of the (absent) checkpoint file."""
     if isinstance(node, dict):
@@ -74,6 +85,11 @@ def test_config_builds(path, monkeypatch, tmp_path):
         from mmpanoptic.testing.diffusion import tiny_stable_diffusion
         sd, clip = tiny_stable_diffusion(Path(tmp_path))
         cfg.model.backbone.update(pretrained=sd, captioner=clip)
+    if 'clip_folder' in cfg:  # SAN: the user's transformers CLIP; a small random one here
+        from pathlib import Path
+
+        from mmpanoptic.testing.diffusion import tiny_clip
+        replace_value(cfg.model, cfg.clip_folder, tiny_clip(Path(tmp_path), layers=12))
     model = MODELS.build(cfg.model)
     if hasattr(model, 'tracker'):  # video: an image model + a tracker
         assert callable(model.tracker.track) and callable(model.tracker.reset)

@@ -1,4 +1,4 @@
-"""A small random Stable Diffusion (diffusers / transformers
+"""A small random Stable Diffusion and CLIP (diffusers / transformers
 ``save_pretrained`` folders) for the tests of ODISE's backbone and configs:
 the loading code is the real one, the weights are made here (no download)."""
 import json
@@ -57,3 +57,25 @@ def tiny_stable_diffusion(root: Path) -> Tuple[str, str]:
         hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
         image_size=32, patch_size=8, projection_dim=24)).save_pretrained(str(root / 'clip'))
     return str(root / 'sd'), str(root / 'clip')
+
+
+def tiny_clip(root: Path, *, image_size: int = 64, patch_size: int = 8, layers: int = 4,
+              projection_dim: int = 24) -> str:
+    """A transformers ``CLIPModel`` folder (vision + text + tokenizer) with
+    random weights: SAN's CLIP in the tests."""
+    from transformers import CLIPConfig, CLIPModel
+    torch.manual_seed(0)
+    tokenizer = tiny_tokenizer(root / 'clip_tokenizer')
+    config = CLIPConfig(
+        text_config=dict(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+                         num_hidden_layers=2, num_attention_heads=4,
+                         max_position_embeddings=77, bos_token_id=0, eos_token_id=1,
+                         pad_token_id=1, projection_dim=projection_dim),
+        vision_config=dict(hidden_size=48, intermediate_size=96, num_hidden_layers=layers,
+                           num_attention_heads=4, image_size=image_size,
+                           patch_size=patch_size, projection_dim=projection_dim),
+        projection_dim=projection_dim)
+    folder = root / 'clip_model'
+    CLIPModel(config).save_pretrained(str(folder))
+    tokenizer.save_pretrained(str(folder))
+    return str(folder)

@@ -54,6 +54,9 @@ class TextEmbeddingClassifier(nn.Module):
             classifier (K-Net's stages share one), so it is stored once.
         synonym_reduce: ``'max'`` (FC-CLIP: max over the synonyms' logits)
             or ``'mean'`` (one averaged embedding per class).
+        project: a learned linear map of the embeddings into the text space;
+            ``False`` for embeddings already there (SAN's CLIP [SOS] tokens;
+            ``in_channels`` must then be the text space's size).
 
     It replaces a query head's ``nn.Linear(C_in, C + 1)`` class layer
     (``Mask2FormerQueryHead(classifier=...)``).
@@ -63,7 +66,7 @@ class TextEmbeddingClassifier(nn.Module):
                  vocabulary: Union[str, Sequence[ClassName]],
                  templates: Union[str, Sequence[str]] = 'none',
                  init_temperature: float = 0.07, own_text_encoder: bool = True,
-                 synonym_reduce: str = 'max') -> None:
+                 synonym_reduce: str = 'max', project: bool = True) -> None:
         super().__init__()
         if synonym_reduce not in ('max', 'mean'):
             raise ValueError(f"synonym_reduce must be 'max' or 'mean', got {synonym_reduce!r}")
@@ -78,7 +81,10 @@ class TextEmbeddingClassifier(nn.Module):
                                                                 nn.Module) else ():
             p.requires_grad_(False)  # a frozen, pretrained text space
         dim = int(self.text_encoder.embed_dim)
-        self.proj = nn.Linear(in_channels, dim)
+        if not project and in_channels != dim:
+            raise ValueError(f'project=False needs embeddings of the text space\'s size {dim}, '
+                             f'got {in_channels}')
+        self.proj = nn.Linear(in_channels, dim) if project else nn.Identity()
         self.void_embedding = nn.Parameter(torch.randn(dim) / dim ** 0.5)
         self.logit_scale = nn.Parameter(torch.tensor(1.0 / init_temperature).log())
         self.templates = get_templates(templates)

@@ -239,5 +239,45 @@ class CLIPTextEncoder(nn.Module):
         return F.normalize(emb, dim=-1) if self.normalize else emb
 
 
-__all__: List[str] = ['SentenceTransformerTextEncoder', 'CLIPTextEncoder', 'clip_tokenize',
-                      'CLIP_TEXT_ARCHS']
+@MODELS.register_module()
+class HFCLIPTextEncoder(nn.Module):
+    """The text tower of a transformers CLIP folder (``CLIPModel`` or
+    ``CLIPTextModelWithProjection`` with its tokenizer), frozen: the text
+    side of a model whose image side is a transformers CLIP too (SAN's
+    :class:`CLIPViT`), so both come from one folder.
+
+    Args:
+        pretrained: the folder (e.g. ``openai/clip-vit-base-patch16`` saved
+            locally).
+        normalize: L2-normalise the embeddings.
+    """
+
+    def __init__(self, *, pretrained: str, normalize: bool = True) -> None:
+        super().__init__()
+        from transformers import CLIPTextModelWithProjection, CLIPTokenizer
+        self.model = CLIPTextModelWithProjection.from_pretrained(pretrained).eval()
+        self.tokenizer = CLIPTokenizer.from_pretrained(pretrained)
+        self.embed_dim = self.model.config.projection_dim
+        self.normalize = normalize
+        for p in self.parameters():
+            p.requires_grad_(False)
+
+    def train(self, mode: bool = True) -> 'HFCLIPTextEncoder':
+        return super().train(False)  # frozen
+
+    @torch.no_grad()
+    def encode(self, texts: Sequence[str]) -> Tensor:
+        """(N,) strings -> (N, embed_dim) float32 embeddings."""
+        device = next(self.model.parameters()).device
+        out = []
+        for i in range(0, len(texts), 256):
+            batch = self.tokenizer(list(texts[i:i + 256]), padding=True, truncation=True,
+                                   max_length=self.tokenizer.model_max_length,
+                                   return_tensors='pt').to(device)
+            out.append(self.model(**batch).text_embeds.float())
+        emb = torch.cat(out)
+        return F.normalize(emb, dim=-1) if self.normalize else emb
+
+
+__all__: List[str] = ['SentenceTransformerTextEncoder', 'CLIPTextEncoder', 'HFCLIPTextEncoder',
+                      'clip_tokenize', 'CLIP_TEXT_ARCHS']

@@ -9,10 +9,11 @@ from .mask_classification_segmentor import (
 )
 from .panoptic_deeplab import PanopticDeepLab
 from .panoptic_fpn import PanopticFPN, build_part
+from .san import SAN
 from .upsnet import UPSNet
 from .video_segmentor import VideoPanopticSegmentor
 from .videomt import VidEoMT
 
 __all__ = ['DETRPanoptic', 'EoMT', 'PanopticFPN', 'build_part', 'MaskClassificationSegmentor',
            'MaskFormer', 'Mask2Former', 'KNet', 'VideoPanopticSegmentor',
-           'PanopticDeepLab', 'UPSNet', 'FCCLIP', 'VidEoMT']
+           'PanopticDeepLab', 'UPSNet', 'FCCLIP', 'SAN', 'VidEoMT']

@@ -1,5 +1,5 @@
 """Every query-based family (and the open-vocabulary and video models built
-on them) learns in the default tier: a short training on a tiny toy set
+on them, SAN and ODISE included) learns in the default tier: a short training on a tiny toy set
 must beat the same config untrained (same seed, same initial weights) by the
 stated margin (tests/tiny_training.py)."""
 import pytest
@@ -33,6 +33,13 @@ FAMILIES = {
     # windows): VPQ 0.0 -> 25.0, 0.0 -> 18.3, 0.0 -> 17.8
     'video': ('configs/video/mask2former_r18_online-tracker_toy-video.py', 'video', 100,
               'video/VPQ', 8.0),
+    # SAN: a side adapter beside a small frozen random CLIP-layout ViT, the
+    # MiniLM class layer: PQ 0.0 -> 12.3, 2.3 -> 13.7, 0.0 -> 6.0
+    'san': ('configs/open_vocab/san_vit-tiny_toy.py', 'image', 400, 'panoptic/PQ', 3.0),
+    # ODISE: frozen random small Stable Diffusion features (UNet, VAE
+    # encoder and decoder taps, implicit captioner) under the toy
+    # Mask2Former: PQ 0.0 -> 5.6, 0.0 -> 6.7, 0.0 -> 10.6
+    'odise': ('configs/open_vocab/odise_sd-tiny_toy.py', 'image', 100, 'panoptic/PQ', 2.8),
     # VidEoMT: the toy EoMT with its queries carried frame to frame, trained
     # on frame pairs: VPQ 0.0 -> 13.5, 0.0 -> 15.4, 0.0 -> 22.7
     'videomt': ('configs/video/videomt_vit-t_toy-video.py', 'video', 100, 'video/VPQ', 6.5),

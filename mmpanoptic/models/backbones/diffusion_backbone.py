@@ -103,6 +103,12 @@ class DiffusionBackbone(nn.Module):
         parts: ``dict(unet=..., vae=..., text_encoder=..., tokenizer=...,
             scheduler=..., captioner=...)`` modules instead of folders
             (tests).
+        arch: ``dict(unet=..., vae=..., text_encoder=..., scheduler=...,
+            captioner=...)`` keyword arguments of diffusers'
+            ``UNet2DConditionModel`` / ``AutoencoderKL`` / ``DDPMScheduler``
+            and transformers' ``CLIPTextConfig`` / ``CLIPVisionConfig``:
+            a randomly initialised model of that layout (toy configs); the
+            empty caption is then ``[bos, eos, eos, ...]``.
     """
 
     def __init__(self, *, pretrained: Optional[str] = None, captioner: Optional[str] = None,
@@ -110,11 +116,14 @@ class DiffusionBackbone(nn.Module):
                  encoder_block_indices: Sequence[int] = (5, 7),
                  decoder_block_indices: Sequence[int] = (2, 5), projection_dim: int = 512,
                  min_stride: int = 4, max_stride: int = 32, learnable_time_embed: bool = True,
-                 noise_seed: int = 42, parts: Optional[Dict[str, nn.Module]] = None) -> None:
+                 noise_seed: int = 42, parts: Optional[Dict[str, nn.Module]] = None,
+                 arch: Optional[Dict[str, dict]] = None) -> None:
         super().__init__()
         parts = dict(parts or {})
         if pretrained is not None:
             parts = dict(self.load_parts(pretrained, captioner), **parts)
+        if arch is not None:
+            parts = dict(self.build_parts(arch), **parts)
         missing = [k for k in ('unet', 'vae', 'text_encoder', 'tokenizer', 'scheduler')
                    if k not in parts]
         if missing:
@@ -189,6 +198,33 @@ class DiffusionBackbone(nn.Module):
         if captioner is not None:
             from transformers import CLIPVisionModelWithProjection
             parts['captioner'] = CLIPVisionModelWithProjection.from_pretrained(captioner)
+        return parts
+
+    @staticmethod
+    def build_parts(arch: Dict[str, dict]) -> Dict[str, nn.Module]:
+        """Randomly initialised parts of the given layouts (see ``arch``)."""
+        _require('diffusers', 'diffusers')
+        from diffusers import AutoencoderKL, DDPMScheduler, UNet2DConditionModel
+        from transformers import (
+            CLIPTextConfig,
+            CLIPTextModel,
+            CLIPVisionConfig,
+            CLIPVisionModelWithProjection,
+        )
+        text = CLIPTextModel(CLIPTextConfig(**arch['text_encoder']))
+        length = text.config.max_position_embeddings
+
+        def tokenizer(texts, **kwargs):  # the empty caption only: bos, then eos padding
+            ids = torch.full((len(texts), length), text.config.eos_token_id)
+            ids[:, 0] = text.config.bos_token_id
+            return type('Tokens', (), dict(input_ids=ids))
+        tokenizer.model_max_length = length
+        parts = dict(unet=UNet2DConditionModel(**arch['unet']),
+                     vae=AutoencoderKL(**arch['vae']), text_encoder=text, tokenizer=tokenizer,
+                     scheduler=DDPMScheduler(**arch.get('scheduler', {})))
+        if arch.get('captioner'):
+            parts['captioner'] = CLIPVisionModelWithProjection(
+                CLIPVisionConfig(**arch['captioner']))
         return parts
 
     @staticmethod

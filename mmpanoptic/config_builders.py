@@ -422,3 +422,46 @@ def zero_shot_video(dataset: str, *, test_scale: Optional[Tuple[int, int]] = Non
     hooks = [dict(type='TextVocabularyHook', vocabularies=dict(val=vocab, test=vocab))]
     return (pipeline, tta_pipeline(tuple(test_scale or spec['scale'])), val_loader, test_loader,
             video_evaluators(), hooks)
+
+
+# Zero-shot semantic benchmarks (FC-CLIP's / SAN's): the semantic label maps
+# converted to COCO panoptic with semantic_to_coco_panoptic.py --vocabulary
+# (every class stuff), scored by mIoU of the fusion's semantic output.
+ZERO_SHOT_SEMANTIC = {
+    'pascal_context_59': dict(
+        data_root='data/VOCdevkit/VOC2010/', ann_file='pc59_val_panoptic.json',
+        data_prefix=dict(img='JPEGImages/', seg='pc59_val_panoptic/'),
+        scale=(2560, 640), vocabulary='pascal_context_59'),
+    'pascal_context_459': dict(
+        data_root='data/VOCdevkit/VOC2010/', ann_file='pc459_val_panoptic.json',
+        data_prefix=dict(img='JPEGImages/', seg='pc459_val_panoptic/'),
+        scale=(2560, 640), vocabulary='pascal_context_459'),
+    'ade20k_847': dict(
+        data_root='data/ADE20K_2021_17_01/', ann_file='ade847_val_panoptic.json',
+        data_prefix=dict(img='images_detectron2/validation/', seg='ade847_val_panoptic/'),
+        scale=(2560, 640), vocabulary='ade20k_847'),
+}
+
+
+def zero_shot_semantic(dataset: str, *, test_scale: Optional[Tuple[int, int]] = None
+                       ) -> Tuple[str, Tuple[int, int], List[dict], List[dict], dict, List[dict],
+                                  List[dict]]:
+    """Zero-shot semantic evaluation (mIoU) of a COCO-trained
+    open-vocabulary config on ``dataset`` (a key of
+    :data:`ZERO_SHOT_SEMANTIC`): ``(data_root, test_scale, test_pipeline,
+    tta_pipeline, test_dataloader, test_evaluator, custom_hooks)``.  The
+    config also sets ``model.fusion.semantic_on=True``: the metric reads the
+    fusion's semantic map (softmax class x sigmoid mask, summed over the
+    queries), the benchmarks' protocol."""
+    if dataset not in ZERO_SHOT_SEMANTIC:
+        raise KeyError(f'no zero-shot semantic settings for {dataset!r}; known: '
+                       f'{sorted(ZERO_SHOT_SEMANTIC)}')
+    spec = ZERO_SHOT_SEMANTIC[dataset]
+    scale = tuple(test_scale or spec['scale'])
+    pipeline = test_pipeline(scale)
+    loader = dict(dataset=dict(type='CocoPanopticDataset', data_root=spec['data_root'],
+                               ann_file=spec['ann_file'], data_prefix=spec['data_prefix'],
+                               pipeline=pipeline))
+    hooks = [dict(type='TextVocabularyHook', vocabularies=dict(test=spec['vocabulary']))]
+    return (spec['data_root'], scale, pipeline, tta_pipeline(scale), loader,
+            [dict(type='SemanticIoUMetric')], hooks)

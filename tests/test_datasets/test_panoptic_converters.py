@@ -439,3 +439,30 @@ def test_cityscapes_unknown_label_id_is_an_error_or_counted_void(tmp_path):
     with pytest.raises(ConversionError, match='aachen_000000_000019_gtFine_instanceIds.png'):
         cityscapes_to_coco_panoptic(str(tmp_path / 'gtFine'), 'val', str(tmp_path / 'o.json'),
                                     str(tmp_path / 'o'), progress=False)
+
+
+def test_semantic_benchmark_converts_with_a_bundled_vocabulary(tmp_path):
+    """semantic_to_coco_panoptic.py --vocabulary pascal_context_59: label i is
+    the vocabulary's class i (category id i + 1), every class stuff, one
+    segment per class present; 255 stays VOID."""
+    from mmpanoptic.vocabularies import vocabulary_entries
+
+    from ..e2e_utils import run_tool
+    sem = tmp_path / 'sem'
+    sem.mkdir()
+    label = np.full((8, 10), 255, np.uint8)
+    label[:4] = 0
+    label[4:, :5] = 58
+    cv2.imwrite(str(sem / 'img1.png'), label)
+    out = tmp_path / 'pan.json'
+    run_tool('tools/dataset_converters/semantic_to_coco_panoptic.py', '--semantic-dir',
+             str(sem), '--vocabulary', 'pascal_context_59', '--out-json', str(out),
+             '--out-png-dir', str(tmp_path / 'pan'))
+    data = json.load(open(out))
+    names = [c['name'].split(',')[0].strip() for c in vocabulary_entries('pascal_context_59')]
+    assert [c['name'] for c in data['categories']] == names
+    assert all(c['isthing'] == 0 for c in data['categories'])
+    segs = data['annotations'][0]['segments_info']
+    assert sorted((s['category_id'], s['area']) for s in segs) == [(1, 40), (59, 20)]
+    ids = rgb2id(cv2.imread(str(tmp_path / 'pan' / 'img1.png'))[..., ::-1])
+    assert (ids == 0).sum() == 20  # the 255 pixels stay VOID

@@ -98,3 +98,35 @@ def test_san_config_trains_and_predicts(clip_folder):
     with torch.no_grad():
         pred = model.predict(x, [sample])[0].pred_panoptic_seg
     assert pred.segments_info and all(0 <= s['label'] < 3 for s in pred.segments_info)
+
+
+@pytest.mark.parametrize('dataset,classes', [('pascal-context-59', 59),
+                                             ('pascal-context-459', 459),
+                                             ('ade20k-847', 847)])
+def test_zero_shot_semantic_configs_give_semantic_maps_in_the_vocabulary(clip_folder, dataset,
+                                                                         classes):
+    """SAN's zero-shot semantic configs: the fusion's semantic map (what
+    their SemanticIoUMetric reads) in the benchmark's label space."""
+    from mmpanoptic.vocabularies import load_vocabulary
+    cfg = Config.fromfile(osp.join(
+        ROOT, f'configs/open_vocab/san_clip-vit-b16_coco-panoptic_zero-shot_{dataset}.py'))
+    assert cfg.model.fusion.semantic_on
+    assert [e['type'] for e in cfg.test_evaluator] == ['SemanticIoUMetric']
+    hook = [h for h in cfg.custom_hooks if h['type'] == 'TextVocabularyHook'][0]
+    vocab = load_vocabulary(hook['vocabularies']['test'])
+    assert len(vocab.classes) == classes and vocab.num_things == 0
+    cfg.model.backbone.update(pretrained=clip_folder, last_layer=2)
+    cfg.model.panoptic_head.update(num_queries=10, embed_dims=32, num_heads=4, depth=3,
+                                   img_size=64, deep_supervision=(2, 3))
+    cfg.model.panoptic_head['fusion_map'] = {0: 0, 1: 1, 2: 2}
+    cfg.model.panoptic_head.classifier.text_encoder.pretrained = clip_folder
+    cfg.model.panoptic_head.classifier.templates = 'none'
+    cfg.model.data_preprocessor.batch_augments = None
+    model = MODELS.build(cfg.model).eval()
+    model.set_vocabulary(vocab.classes, vocab.num_things)
+    sample = DetDataSample(metainfo=dict(img_shape=(64, 64), ori_shape=(64, 64),
+                                         batch_input_shape=(64, 64), pad_shape=(64, 64)))
+    with torch.no_grad():
+        out = model.predict(torch.randn(1, 3, 64, 64), [sample])[0]
+    sem = out.pred_sem_seg.sem_seg
+    assert sem.shape[-2:] == (64, 64) and 0 <= int(sem.min()) and int(sem.max()) < classes

@@ -11,8 +11,19 @@ index in categories.json; 255 = VOID).  INST/<stem>.png: an instance-id map
 count).  Each instance takes the thing class most of its pixels have; each
 stuff class left is one segment; thing-class pixels outside every instance
 become VOID and are reported.  categories.json: a list of
-``{"id", "name", "isthing", ["label"]}``.  Check the result with
+``{"id", "name", "isthing", ["label"]}``; or ``--vocabulary NAME`` instead:
+a bundled vocabulary in label order (``pascal_context_59``,
+``pascal_context_459``, ``ade20k_847``: the semantic benchmarks, every class
+stuff), label i = category id i + 1.  Check the result with
 tools/misc/validate_panoptic_dataset.py.
+
+Zero-shot semantic benchmarks (configs ``*_zero-shot_pascal-context-59.py``
+...), e.g. Pascal Context 59 after detectron2's prepare_pcontext_sem_seg_59.py:
+
+    python tools/dataset_converters/semantic_to_coco_panoptic.py \
+        --semantic-dir data/VOCdevkit/VOC2010/annotations_detectron2/pc59_val \
+        --vocabulary pascal_context_59 --out-json data/VOCdevkit/VOC2010/pc59_val_panoptic.json \
+        --out-png-dir data/VOCdevkit/VOC2010/pc59_val_panoptic
 """
 import argparse
 import json
@@ -27,14 +38,22 @@ def main(argv=None):
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--semantic-dir', required=True)
     p.add_argument('--instances-dir')
-    p.add_argument('--categories', required=True, help='JSON list of categories')
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument('--categories', help='JSON list of categories')
+    which.add_argument('--vocabulary', help='a bundled vocabulary (label order) instead')
     p.add_argument('--out-json', required=True)
     p.add_argument('--out-png-dir', required=True)
     p.add_argument('--ignore-label', type=int, default=255)
     p.add_argument('--image-ext', default='.jpg', help='extension of the images\' file names')
     args = p.parse_args(argv)
-    with open(args.categories) as f:
-        categories = json.load(f)
+    if args.vocabulary:
+        from mmpanoptic.vocabularies import vocabulary_entries
+        categories = [dict(id=i + 1, label=i, name=c['name'].split(',')[0].strip(),
+                           isthing=int(c['isthing']))
+                      for i, c in enumerate(vocabulary_entries(args.vocabulary))]
+    else:
+        with open(args.categories) as f:
+            categories = json.load(f)
     try:
         report = convert_semantic_instances(args.semantic_dir, args.instances_dir, categories,
                                             args.out_json, args.out_png_dir,

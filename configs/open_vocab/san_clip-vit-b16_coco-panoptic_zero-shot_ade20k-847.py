@@ -1,0 +1,12 @@
+# Zero-shot semantic segmentation (mIoU) of the COCO-trained SAN on
+# ade20k-847 (the fusion's semantic map; every class stuff).  Data: the
+# benchmark's semantic label maps converted with
+# tools/dataset_converters/semantic_to_coco_panoptic.py --vocabulary ade20k_847.
+#   python tools/test.py \
+#       configs/open_vocab/san_clip-vit-b16_coco-panoptic_zero-shot_ade20k-847.py CKPT
+_base_ = ['./san_clip-vit-b16_coco-panoptic.py']
+from mmpanoptic.config_builders import zero_shot_semantic  # noqa: E402
+
+model = dict(fusion=dict(semantic_on=True))
+(data_root, test_scale, test_pipeline, tta_pipeline, test_dataloader, test_evaluator,
+ custom_hooks) = zero_shot_semantic('ade20k_847')

@@ -371,15 +371,23 @@ def zero_shot_panoptic(dataset: str, *, test_scale: Optional[Tuple[int, int]] = 
     sampler and metric stay), ``TextVocabularyHook`` switches the model to
     the dataset's bundled vocabulary (names with synonyms, label order).
     ``test_scale`` defaults to FC-CLIP's."""
-    if dataset not in ZERO_SHOT_PANOPTIC:
-        raise KeyError(f'no zero-shot settings for {dataset!r}; known: '
-                       f'{sorted(ZERO_SHOT_PANOPTIC)}')
-    spec = ZERO_SHOT_PANOPTIC[dataset]
+    data_root, scale, pipeline, tta, loader, hooks = _zero_shot_test(
+        ZERO_SHOT_PANOPTIC, dataset, test_scale)
+    return data_root, scale, pipeline, tta, loader, hooks + [
+        dict(type='PanopticVisualizationHook', max_images=8)]
+
+
+def _zero_shot_test(table: Dict[str, dict], dataset: str,
+                    test_scale: Optional[Tuple[int, int]]) -> Tuple:
+    """``(data_root, scale, test_pipeline, tta_pipeline, test_dataloader,
+    [TextVocabularyHook])`` of a zero-shot benchmark table's entry."""
+    if dataset not in table:
+        raise KeyError(f'no zero-shot settings for {dataset!r}; known: {sorted(table)}')
+    spec = table[dataset]
     scale = tuple(test_scale or spec['scale'])
     pipeline = test_pipeline(scale)
     loader = dict(dataset=dict(spec['data'], pipeline=pipeline))
-    hooks = [dict(type='TextVocabularyHook', vocabularies=dict(test=spec['vocabulary'])),
-             dict(type='PanopticVisualizationHook', max_images=8)]
+    hooks = [dict(type='TextVocabularyHook', vocabularies=dict(test=spec['vocabulary']))]
     return spec['data']['data_root'], scale, pipeline, tta_pipeline(scale), loader, hooks
 
 
@@ -429,16 +437,20 @@ def zero_shot_video(dataset: str, *, test_scale: Optional[Tuple[int, int]] = Non
 # (every class stuff), scored by mIoU of the fusion's semantic output.
 ZERO_SHOT_SEMANTIC = {
     'pascal_context_59': dict(
-        data_root='data/VOCdevkit/VOC2010/', ann_file='pc59_val_panoptic.json',
-        data_prefix=dict(img='JPEGImages/', seg='pc59_val_panoptic/'),
+        data=dict(type='CocoPanopticDataset', data_root='data/VOCdevkit/VOC2010/',
+                  ann_file='pc59_val_panoptic.json',
+                  data_prefix=dict(img='JPEGImages/', seg='pc59_val_panoptic/')),
         scale=(2560, 640), vocabulary='pascal_context_59'),
     'pascal_context_459': dict(
-        data_root='data/VOCdevkit/VOC2010/', ann_file='pc459_val_panoptic.json',
-        data_prefix=dict(img='JPEGImages/', seg='pc459_val_panoptic/'),
+        data=dict(type='CocoPanopticDataset', data_root='data/VOCdevkit/VOC2010/',
+                  ann_file='pc459_val_panoptic.json',
+                  data_prefix=dict(img='JPEGImages/', seg='pc459_val_panoptic/')),
         scale=(2560, 640), vocabulary='pascal_context_459'),
     'ade20k_847': dict(
-        data_root='data/ADE20K_2021_17_01/', ann_file='ade847_val_panoptic.json',
-        data_prefix=dict(img='images_detectron2/validation/', seg='ade847_val_panoptic/'),
+        data=dict(type='CocoPanopticDataset', data_root='data/ADE20K_2021_17_01/',
+                  ann_file='ade847_val_panoptic.json',
+                  data_prefix=dict(img='images_detectron2/validation/',
+                                   seg='ade847_val_panoptic/')),
         scale=(2560, 640), vocabulary='ade20k_847'),
 }
 
@@ -453,15 +465,48 @@ def zero_shot_semantic(dataset: str, *, test_scale: Optional[Tuple[int, int]] = 
     config also sets ``model.fusion.semantic_on=True``: the metric reads the
     fusion's semantic map (softmax class x sigmoid mask, summed over the
     queries), the benchmarks' protocol."""
-    if dataset not in ZERO_SHOT_SEMANTIC:
-        raise KeyError(f'no zero-shot semantic settings for {dataset!r}; known: '
-                       f'{sorted(ZERO_SHOT_SEMANTIC)}')
-    spec = ZERO_SHOT_SEMANTIC[dataset]
-    scale = tuple(test_scale or spec['scale'])
-    pipeline = test_pipeline(scale)
-    loader = dict(dataset=dict(type='CocoPanopticDataset', data_root=spec['data_root'],
-                               ann_file=spec['ann_file'], data_prefix=spec['data_prefix'],
-                               pipeline=pipeline))
-    hooks = [dict(type='TextVocabularyHook', vocabularies=dict(test=spec['vocabulary']))]
-    return (spec['data_root'], scale, pipeline, tta_pipeline(scale), loader,
-            [dict(type='SemanticIoUMetric')], hooks)
+    data_root, scale, pipeline, tta, loader, hooks = _zero_shot_test(
+        ZERO_SHOT_SEMANTIC, dataset, test_scale)
+    return data_root, scale, pipeline, tta, loader, [dict(type='SemanticIoUMetric')], hooks
+
+
+def fcclip_model(backbone: dict, text_encoder: dict, in_channels: Sequence[int], *,
+                 clip_pooling: str, ensemble_on_valid_mask: bool,
+                 image_size: Tuple[int, int] = (1024, 1024), **head) -> dict:
+    """The FC-CLIP model settings over ``_base_/models/mask2former_r50.py``
+    for a CLIP tower (``backbone``) and its text tower: the official
+    ensemble (alpha 0.4 / beta 0.8, CLIP's logit scale 100, in-vocabulary
+    softmax without the void logit), CLIP's normalisation, LSJ padding, the
+    text classifier on COCO's vocabulary with the ViLD templates and the max
+    over synonyms; ``head``: more query-head settings (``num_queries``)."""
+    return dict(
+        type='FCCLIP', alpha=0.4, beta=0.8, clip_logit_scale=100.0, void='separate',
+        clip_pooling=clip_pooling, ensemble_on_valid_mask=ensemble_on_valid_mask,
+        # CLIP's own normalisation (RGB): its image tower was trained with it.
+        data_preprocessor=dict(
+            mean=[122.7709383, 116.7460125, 104.09373615],
+            std=[68.5005327, 66.6321579, 70.32316305],
+            batch_augments=[
+                dict(type='mmdet.BatchFixedSizePad', size=image_size, img_pad_value=0,
+                     pad_mask=True, mask_pad_value=0, pad_seg=True, seg_pad_value=255)]),
+        backbone=dict(backbone, _delete_=True),
+        panoptic_head=dict(
+            in_channels=list(in_channels),
+            classifier=dict(
+                type='TextEmbeddingClassifier', text_encoder=text_encoder,
+                vocabulary='coco_panoptic',  # 80 things + 53 stuff, COCO's label order
+                templates='vild',
+                synonym_reduce='max'),  # a class scores as its best synonym (official)
+            **head))
+
+
+def open_vocab_runtime(interval: int = 5000) -> Tuple[List[dict], dict, dict]:
+    """``(custom_hooks, default_hooks, log_processor)`` of the COCO
+    open-vocabulary configs: each evaluation uses the evaluated dataset's
+    class names (``TextVocabularyHook``), pictures of the first images, a
+    checkpoint every ``interval`` iterations (the last 3 kept)."""
+    return ([dict(type='TextVocabularyHook'),
+             dict(type='PanopticVisualizationHook', max_images=8)],
+            dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, save_last=True,
+                                 max_keep_ckpts=3, interval=interval)),
+            dict(by_epoch=False))

@@ -20,48 +20,19 @@ _base_ = [
     '../_base_/schedules/mask2former_50e.py',
     '../_base_/default_runtime.py',
 ]
-clip_checkpoint = 'checkpoints/clip_convnext_large_d_320_laion2b_s29b_b131k_ft_soup.bin'
-image_size = (1024, 1024)
-model = dict(
-    type='FCCLIP',
-    alpha=0.4,  # GEOMETRIC_ENSEMBLE_ALPHA
-    beta=0.8,  # GEOMETRIC_ENSEMBLE_BETA
-    clip_logit_scale=100.0,
-    # The official inference: in-vocabulary softmax without the void logit;
-    # the ConvNeXt path: each binary mask averages the last stage (no
-    # attention pool in a ConvNeXt), then the tower's head norm and MLP
-    # projection; ENSEMBLE_ON_VALID_MASK off (its default).
-    void='separate',
-    clip_pooling='mean',
-    ensemble_on_valid_mask=False,
-    # CLIP's own normalisation (RGB), FC-CLIP's PIXEL_MEAN / PIXEL_STD.
-    data_preprocessor=dict(
-        mean=[122.7709383, 116.7460125, 104.09373615],
-        std=[68.5005327, 66.6321579, 70.32316305],
-        batch_augments=[
-            dict(type='mmdet.BatchFixedSizePad', size=image_size, img_pad_value=0,
-                 pad_mask=True, mask_pad_value=0, pad_seg=True, seg_pad_value=255)]),
-    backbone=dict(_delete_=True, type='CLIPConvNeXt', model_name='convnext_large_d_320',
-                  checkpoint=clip_checkpoint, frozen=True),
-    panoptic_head=dict(
-        in_channels=[192, 384, 768, 1536],
-        num_queries=250,  # MASK_FORMER.NUM_OBJECT_QUERIES
-        classifier=dict(
-            type='TextEmbeddingClassifier',
-            # open_clip-trained towers use GELU (OpenAI's use QuickGELU)
-            text_encoder=dict(type='CLIPTextEncoder', model_name='convnext_large_d_320',
-                              checkpoint=clip_checkpoint, act='gelu'),
-            vocabulary='coco_panoptic',  # 80 things + 53 stuff, COCO's label order
-            templates='vild',
-            synonym_reduce='max')),  # a class scores as its best synonym (official)
-    fusion=dict(object_mask_thr=0.0))  # MASK_FORMER.TEST.OBJECT_MASK_THRESHOLD
+from mmpanoptic.config_builders import fcclip_model, open_vocab_runtime  # noqa: E402
 
-# Each evaluation uses the evaluated dataset's class names (with the bundled
-# synonym lists where given).
-custom_hooks = [
-    dict(type='TextVocabularyHook'),
-    dict(type='PanopticVisualizationHook', max_images=8),
-]
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, save_last=True,
-                                     max_keep_ckpts=3, interval=5000))
-log_processor = dict(by_epoch=False)
+clip_checkpoint = 'checkpoints/clip_convnext_large_d_320_laion2b_s29b_b131k_ft_soup.bin'
+# The ConvNeXt path: each binary mask averages the last stage (no attention
+# pool in a ConvNeXt), then the tower's head norm and MLP projection;
+# ENSEMBLE_ON_VALID_MASK off (its default).
+model = fcclip_model(
+    dict(type='CLIPConvNeXt', model_name='convnext_large_d_320', checkpoint=clip_checkpoint,
+         frozen=True),
+    # open_clip-trained towers use GELU (OpenAI's use QuickGELU)
+    dict(type='CLIPTextEncoder', model_name='convnext_large_d_320',
+         checkpoint=clip_checkpoint, act='gelu'),
+    [192, 384, 768, 1536], clip_pooling='mean', ensemble_on_valid_mask=False,
+    num_queries=250)  # MASK_FORMER.NUM_OBJECT_QUERIES
+model['fusion'] = dict(object_mask_thr=0.0)  # MASK_FORMER.TEST.OBJECT_MASK_THRESHOLD
+custom_hooks, default_hooks, log_processor = open_vocab_runtime()

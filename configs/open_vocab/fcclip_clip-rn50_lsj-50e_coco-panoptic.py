@@ -15,46 +15,16 @@ _base_ = [
     '../_base_/schedules/mask2former_50e.py',
     '../_base_/default_runtime.py',
 ]
-clip_checkpoint = 'checkpoints/clip_rn50_openai.pt'
-image_size = (1024, 1024)
-model = dict(
-    type='FCCLIP',
-    alpha=0.4,
-    beta=0.8,
-    clip_logit_scale=100.0,
-    # The official inference: in-vocabulary softmax without the void logit,
-    # masked attention pooling of CLIP res5 (its ResNet path), no CLIP weight
-    # for masks empty at res5's resolution (its ENSEMBLE_ON_VALID_MASK, which
-    # the official code recommends for ResNet CLIPs).
-    void='separate',
-    clip_pooling='attention',
-    ensemble_on_valid_mask=True,
-    # CLIP's own normalisation (RGB): its image tower was trained with it.
-    data_preprocessor=dict(
-        mean=[122.7709383, 116.7460125, 104.09373615],
-        std=[68.5005327, 66.6321579, 70.32316305],
-        batch_augments=[
-            dict(type='mmdet.BatchFixedSizePad', size=image_size, img_pad_value=0,
-                 pad_mask=True, mask_pad_value=0, pad_seg=True, seg_pad_value=255)]),
-    backbone=dict(_delete_=True, type='CLIPResNet', model_name='RN50',
-                  checkpoint=clip_checkpoint, frozen=True),
-    panoptic_head=dict(
-        in_channels=[256, 512, 1024, 2048],
-        classifier=dict(
-            type='TextEmbeddingClassifier',
-            # OpenAI's CLIP models use QuickGELU.
-            text_encoder=dict(type='CLIPTextEncoder', model_name='RN50',
-                              checkpoint=clip_checkpoint, act='quick_gelu'),
-            vocabulary='coco_panoptic',  # 80 things + 53 stuff, COCO's label order
-            templates='vild',
-            synonym_reduce='max')))  # a class scores as its best synonym (official)
+from mmpanoptic.config_builders import fcclip_model, open_vocab_runtime  # noqa: E402
 
-# Each evaluation uses the evaluated dataset's class names (with the bundled
-# synonym lists where given).
-custom_hooks = [
-    dict(type='TextVocabularyHook'),
-    dict(type='PanopticVisualizationHook', max_images=8),
-]
-default_hooks = dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, save_last=True,
-                                     max_keep_ckpts=3, interval=5000))
-log_processor = dict(by_epoch=False)
+clip_checkpoint = 'checkpoints/clip_rn50_openai.pt'
+# The official inference: masked attention pooling of CLIP res5 (its ResNet
+# path), no CLIP weight for masks empty at res5's resolution (its
+# ENSEMBLE_ON_VALID_MASK, which the official code recommends for ResNet CLIPs).
+model = fcclip_model(
+    dict(type='CLIPResNet', model_name='RN50', checkpoint=clip_checkpoint, frozen=True),
+    # OpenAI's CLIP models use QuickGELU.
+    dict(type='CLIPTextEncoder', model_name='RN50', checkpoint=clip_checkpoint,
+         act='quick_gelu'),
+    [256, 512, 1024, 2048], clip_pooling='attention', ensemble_on_valid_mask=True)
+custom_hooks, default_hooks, log_processor = open_vocab_runtime()

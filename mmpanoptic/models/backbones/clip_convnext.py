@@ -8,7 +8,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
-from ..checkpoints.clip_weights import load_clip_part
+from .clip_tower import FrozenCLIPTower
 
 # (depths, widths, CLIP embed dim, projection head) as open_clip's model configs
 # (timm's convnext_base / convnext_large trunks, ``timm_pool: ''``).
@@ -79,7 +79,7 @@ class _Trunk(nn.Module):
 
 
 @MODELS.register_module()
-class CLIPConvNeXt(nn.Module):
+class CLIPConvNeXt(FrozenCLIPTower):
     """Frozen CLIP ConvNeXt image tower returning the four stage outputs
     (strides 4, 8, 16, 32), as FC-CLIP uses ``convnext_large_d_320``.
 
@@ -114,16 +114,14 @@ class CLIPConvNeXt(nn.Module):
     torch.Size([5, 24])
     """
 
+    ARCHS = CLIP_CONVNEXT_ARCHS
+    KIND = 'CLIP ConvNeXt'
+
     def __init__(self, *, model_name: str = 'convnext_large_d_320',
                  checkpoint: Optional[str] = None, prefix: str = 'visual.',
                  frozen: bool = True, arch: Optional[Sequence] = None) -> None:
         super().__init__()
-        if arch is None:
-            if model_name not in CLIP_CONVNEXT_ARCHS:
-                raise KeyError(f'unknown CLIP ConvNeXt {model_name!r}; known: '
-                               f'{sorted(CLIP_CONVNEXT_ARCHS)}')
-            arch = CLIP_CONVNEXT_ARCHS[model_name]
-        depths, widths, embed_dim, proj = arch
+        depths, widths, embed_dim, proj = self.architecture(model_name, arch)
         if proj not in ('mlp', 'linear'):
             raise ValueError(f"proj must be 'mlp' or 'linear', got {proj!r}")
         self.embed_dim = embed_dim
@@ -134,20 +132,7 @@ class CLIPConvNeXt(nn.Module):
             self.head.mlp = _Mlp(widths[-1], 2 * embed_dim, embed_dim, bias=False)
         else:
             self.head.proj = nn.Linear(widths[-1], embed_dim, bias=False)
-        if checkpoint is not None:
-            self.load_clip_checkpoint(checkpoint, prefix)
-        self.frozen = frozen
-        if frozen:
-            for p in self.parameters():
-                p.requires_grad_(False)
-            self.train(False)
-
-    def load_clip_checkpoint(self, path: str, prefix: str = 'visual.') -> None:
-        """Load the image tower's weights from a whole-CLIP checkpoint."""
-        load_clip_part(self, path, prefix, 'CLIP ConvNeXt')
-
-    def train(self, mode: bool = True) -> 'CLIPConvNeXt':
-        return super().train(False if self.frozen else mode)
+        self.finish(checkpoint, prefix, frozen)
 
     def forward(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
         """(B, 3, H, W) normalised with CLIP's mean / std -> 4 stage outputs."""

@@ -9,7 +9,7 @@ from torch import Tensor, nn
 
 from mmpanoptic.registry import MODELS
 
-from ..checkpoints.clip_weights import load_clip_part
+from .clip_tower import FrozenCLIPTower
 
 # (blocks per stage, width, output embed dim, attention-pool input resolution)
 CLIP_RESNET_ARCHS: Dict[str, tuple] = {
@@ -63,7 +63,7 @@ class _AttentionPoolProjections(nn.Module):
 
 
 @MODELS.register_module()
-class CLIPResNet(nn.Module):
+class CLIPResNet(FrozenCLIPTower):
     """Frozen CLIP ResNet image tower returning the four stage outputs.
 
     FC-CLIP keeps the CLIP image encoder frozen and shares it between the
@@ -96,16 +96,14 @@ class CLIPResNet(nn.Module):
     torch.Size([5, 1024])
     """
 
+    ARCHS = CLIP_RESNET_ARCHS
+    KIND = 'CLIP ResNet'
+
     def __init__(self, *, model_name: str = 'RN50', checkpoint: Optional[str] = None,
                  prefix: str = 'visual.', frozen: bool = True,
                  arch: Optional[Sequence] = None) -> None:
         super().__init__()
-        if arch is None:
-            if model_name not in CLIP_RESNET_ARCHS:
-                raise KeyError(f'unknown CLIP ResNet {model_name!r}; known: '
-                               f'{sorted(CLIP_RESNET_ARCHS)}')
-            arch = CLIP_RESNET_ARCHS[model_name]
-        layers, width, embed_dim, resolution = arch
+        layers, width, embed_dim, resolution = self.architecture(model_name, arch)
         self.embed_dim = embed_dim
         self.out_channels = [width * 4 * 2 ** i for i in range(4)]
         self.conv1 = nn.Conv2d(3, width // 2, 3, stride=2, padding=1, bias=False)
@@ -123,20 +121,7 @@ class CLIPResNet(nn.Module):
             inplanes = planes * 4
             self.add_module(f'layer{i + 1}', nn.Sequential(*stage))
         self.attnpool = _AttentionPoolProjections(resolution // 32, width * 32, embed_dim)
-        if checkpoint is not None:
-            self.load_clip_checkpoint(checkpoint, prefix)
-        self.frozen = frozen
-        if frozen:
-            for p in self.parameters():
-                p.requires_grad_(False)
-            self.train(False)  # BN statistics fixed from the start
-
-    def load_clip_checkpoint(self, path: str, prefix: str = 'visual.') -> None:
-        """Load the image tower's weights from a whole-CLIP checkpoint."""
-        load_clip_part(self, path, prefix, 'CLIP ResNet')
-
-    def train(self, mode: bool = True) -> 'CLIPResNet':
-        return super().train(False if self.frozen else mode)
+        self.finish(checkpoint, prefix, frozen)
 
     def forward(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
         """(B, 3, H, W) normalised with CLIP's mean / std -> 4 stage outputs."""

@@ -409,15 +409,18 @@ ZERO_SHOT_VIDEO = {
 }
 
 
-def zero_shot_video(dataset: str, *, test_scale: Optional[Tuple[int, int]] = None
-                    ) -> Tuple[List[dict], List[dict], dict, dict, List[dict], List[dict]]:
-    """Zero-shot video panoptic evaluation of an open-vocabulary video
-    config (a COCO-trained image model + a tracker) on ``dataset`` (a key
-    of :data:`ZERO_SHOT_VIDEO`): ``(test_pipeline, tta_pipeline,
-    val_dataloader, test_dataloader, evaluators, custom_hooks)``.  The loaders replace the
+def zero_shot_video(dataset: str, detector: dict, tracker: dict, *,
+                    test_scale: Optional[Tuple[int, int]] = None
+                    ) -> Tuple[dict, List[dict], List[dict], dict, dict, List[dict], List[dict]]:
+    """Zero-shot video panoptic evaluation of a COCO-trained
+    open-vocabulary image model (``detector``, the image config's model)
+    with ``tracker`` on ``dataset`` (a key of :data:`ZERO_SHOT_VIDEO`):
+    ``(model, test_pipeline, tta_pipeline, val_dataloader, test_dataloader,
+    evaluators, custom_hooks)``.  The loaders replace the
     image config's (whole videos, frames in order, one process); the
     training loader stays the image config's (COCO); ``TextVocabularyHook``
-    switches to the dataset's bundled vocabulary for validation and test."""
+    switches to the dataset's bundled vocabulary for validation and test.
+    The image config's checkpoint loads into the video model as it is."""
     if dataset not in ZERO_SHOT_VIDEO:
         raise KeyError(f'no zero-shot video settings for {dataset!r}; known: '
                        f'{sorted(ZERO_SHOT_VIDEO)}')
@@ -428,8 +431,10 @@ def zero_shot_video(dataset: str, *, test_scale: Optional[Tuple[int, int]] = Non
         train_pipeline=[], test_pipeline=pipeline, video=True, replace=True)
     vocab = spec['vocabulary']
     hooks = [dict(type='TextVocabularyHook', vocabularies=dict(val=vocab, test=vocab))]
-    return (pipeline, tta_pipeline(tuple(test_scale or spec['scale'])), val_loader, test_loader,
-            video_evaluators(), hooks)
+    model = dict(_delete_=True, type='VideoPanopticSegmentor', detector=detector,
+                 tracker=tracker)
+    return (model, pipeline, tta_pipeline(tuple(test_scale or spec['scale'])), val_loader,
+            test_loader, video_evaluators(), hooks)
 
 
 # Zero-shot semantic benchmarks (FC-CLIP's / SAN's): the semantic label maps
@@ -510,3 +515,23 @@ def open_vocab_runtime(interval: int = 5000) -> Tuple[List[dict], dict, dict]:
             dict(checkpoint=dict(type='CheckpointHook', by_epoch=False, save_last=True,
                                  max_keep_ckpts=3, interval=interval)),
             dict(by_epoch=False))
+
+
+TOY_CLASSES = ['ellipse', 'box', 'triangle', 'ring', 'sky', 'grass', 'water', 'sand']
+
+
+def toy_text_classifier() -> dict:
+    """The toy data's text class layer: the frozen MiniLM sentence encoder
+    (384-d, shipped offline), the toy's 8 names (things first;
+    ``TextVocabularyHook`` sets each dataset's own list), no templates, a
+    CLIP-like logit scale of 100."""
+    return dict(type='TextEmbeddingClassifier',
+                text_encoder=dict(type='SentenceTransformerTextEncoder'),
+                vocabulary=list(TOY_CLASSES), templates='none', init_temperature=0.01)
+
+
+def no_decay(*names: str) -> dict:
+    """``optim_wrapper.paramwise_cfg.custom_keys`` without weight decay for
+    these parameters (a text classifier's temperature and void embedding,
+    queries, positional embeddings, ...)."""
+    return {name: dict(decay_mult=0.0) for name in names}

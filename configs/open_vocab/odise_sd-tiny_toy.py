@@ -10,6 +10,7 @@
 #   python tools/dataset_converters/make_toy_panoptic.py --out data/toy
 #   python tools/train.py configs/open_vocab/odise_sd-tiny_toy.py
 _base_ = '../mask2former/mask2former_r18_toy.py'
+from mmpanoptic.config_builders import no_decay, toy_text_classifier  # noqa: E402
 
 model = dict(
     data_preprocessor=dict(mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5],
@@ -38,16 +39,7 @@ model = dict(
                            projection_dim=32)),
         step=0, unet_block_indices=(2, 5, 8, 11), encoder_block_indices=(5, 7),
         decoder_block_indices=(2, 5), projection_dim=64),
-    panoptic_head=dict(
-        in_channels=[64, 64, 64, 64],
-        classifier=dict(
-            type='TextEmbeddingClassifier',
-            text_encoder=dict(type='SentenceTransformerTextEncoder'),  # 384-d, offline
-            vocabulary=['ellipse', 'box', 'triangle', 'ring', 'sky', 'grass', 'water', 'sand'],
-            templates='none',
-            init_temperature=0.01)))
+    panoptic_head=dict(in_channels=[64, 64, 64, 64], classifier=toy_text_classifier()))
 custom_hooks = [dict(type='TextVocabularyHook')]
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(
-    query_embed=dict(decay_mult=0.0), query_feat=dict(decay_mult=0.0),
-    level_embed=dict(decay_mult=0.0), logit_scale=dict(decay_mult=0.0),
-    void_embedding=dict(decay_mult=0.0))))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=no_decay(
+    'query_embed', 'query_feat', 'level_embed', 'logit_scale', 'void_embedding')))

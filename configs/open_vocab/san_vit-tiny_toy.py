@@ -9,6 +9,7 @@
 #   python tools/dataset_converters/make_toy_panoptic.py --out data/toy
 #   python tools/train.py configs/open_vocab/san_vit-tiny_toy.py
 _base_ = '../mask2former/mask2former_r18_toy.py'
+from mmpanoptic.config_builders import no_decay, toy_text_classifier  # noqa: E402
 
 model = dict(
     type='SAN',
@@ -24,14 +25,7 @@ model = dict(
         _delete_=True, type='SideAdapterHead',
         num_queries=20, embed_dims=64, num_heads=4, depth=4, patch_size=8, img_size=128,
         fusion_map={0: 0, 2: 1, 4: 2}, deep_supervision=(3, 4), bias_layers=1,
-        decoder_dims=64, decoder_layers=3,
-        classifier=dict(
-            type='TextEmbeddingClassifier',
-            text_encoder=dict(type='SentenceTransformerTextEncoder'),  # 384-d, offline
-            vocabulary=['ellipse', 'box', 'triangle', 'ring', 'sky', 'grass', 'water', 'sand'],
-            templates='none',
-            init_temperature=0.01)))
+        decoder_dims=64, decoder_layers=3, classifier=toy_text_classifier()))
 custom_hooks = [dict(type='TextVocabularyHook')]
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys=dict(
-    query_embed=dict(decay_mult=0.0), pos_embed=dict(decay_mult=0.0),
-    logit_scale=dict(decay_mult=0.0), void_embedding=dict(decay_mult=0.0))))
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys=no_decay(
+    'query_embed', 'pos_embed', 'logit_scale', 'void_embedding')))

@@ -13,13 +13,10 @@
 _base_ = '../open_vocab/fcclip_clip-convnext-l_lsj-50e_coco-panoptic.py'
 from mmpanoptic.config_builders import zero_shot_video  # noqa: E402
 
-model = dict(
-    _delete_=True,
-    type='VideoPanopticSegmentor',
-    detector={{_base_.model}},
-    tracker=dict(type='OnlineMaskTracker', iou_thr=0.3, max_age=5, warp=True))
 # Validation / test: whole videos of the dataset with its vocabulary; the
 # training loader stays COCO's (the image model's training).
-(test_pipeline, tta_pipeline, val_dataloader, test_dataloader, val_evaluator,
- custom_hooks) = zero_shot_video('kitti_step')
+(model, test_pipeline, tta_pipeline, val_dataloader, test_dataloader, val_evaluator,
+ custom_hooks) = zero_shot_video('kitti_step', {{_base_.model}},
+                                 tracker=dict(type='OnlineMaskTracker',
+                                              iou_thr=0.3, max_age=5, warp=True))
 test_evaluator = val_evaluator

@@ -186,8 +186,9 @@ def test_page_in_headless_chromium(toy, tmp_path):
             if text:
                 box.send_keys(text)
 
-        def segment(path, things, stuff):
-            status = browser.find_element(By.CSS_SELECTOR, '#status').text
+        def segment(path, things, stuff, expect):
+            """Upload, type, click; the status line once it shows ``expect``
+            (Gradio shows a "processing" timer there meanwhile)."""
             if path:
                 browser.find_element(By.CSS_SELECTOR, '#upload input[type=file]').send_keys(path)
                 wait.until(lambda b: b.find_elements(
@@ -195,16 +196,16 @@ def test_page_in_headless_chromium(toy, tmp_path):
             fill('things', things)
             fill('stuff', stuff)
             browser.find_element(By.CSS_SELECTOR, '#segment').click()
-            # the status line changes once the result is in (Gradio shows a
-            # "processing" timer there meanwhile)
-            wait.until(lambda b: (lambda t: t not in ('', status) and 'processing' not in t)(
-                b.find_element(By.CSS_SELECTOR, '#status').text))
-            return browser.find_element(By.CSS_SELECTOR, '#status').text
+
+            def shown(b):
+                text = b.find_element(By.CSS_SELECTOR, '#status').text
+                return text if expect in text and 'processing' not in text else False
+            return wait.until(shown)
 
         assert browser.find_element(By.CSS_SELECTOR, '#things textarea, #things input'
                                     ).get_attribute('value') == 'box, ellipse'
-        status = segment(str(toy / 'scene.png'), THINGS, STUFF)
-        assert 'scene.png' in status and 'segment' in status, status
+        status = segment(str(toy / 'scene.png'), THINGS, STUFF, 'scene.png:')
+        assert 'segment' in status, status
         wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, '#overlay img'))
         table = browser.find_element(By.CSS_SELECTOR, '#segments').text
         names = set(THINGS.split(',')) | {STUFF}
@@ -213,13 +214,13 @@ def test_page_in_headless_chromium(toy, tmp_path):
 
         # Remove the image, upload the video.
         browser.find_element(By.CSS_SELECTOR, '#upload button[aria-label="Clear"]').click()
-        status = segment(str(toy / 'clip.avi'), THINGS, STUFF)
+        status = segment(str(toy / 'clip.avi'), THINGS, STUFF, 'clip.avi:')
         assert '4 frames' in status and 'tracked object' in status, status
         tracks = browser.find_element(By.CSS_SELECTOR, '#tracks').text
         assert any(n in tracks for n in names), tracks
         wait.until(lambda b: len(b.find_elements(By.CSS_SELECTOR, '#frames img')) >= 4)
 
-        status = segment(None, '', '')
+        status = segment(None, '', '', 'Error')
         assert 'The vocabulary is empty' in status, status
     finally:
         if browser is not None:

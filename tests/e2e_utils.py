@@ -82,3 +82,15 @@ def train_test_record(name, config, data_root, work_root, tta=True, timeout=5400
     record_result(name, dict(out, train_seconds=round(train_s, 1)),
                   toy_commands(config, TOY_DATA_CMD, 'data/toy', tta=tta))
     return out['test'], out.get('tta')
+
+
+def keep_all_video_config(folder, config):
+    """A config file in ``folder`` over the video ``config`` whose fusion keeps
+    every query (an untrained model then still has segments to show);
+    returns its path."""
+    path = osp.join(str(folder), 'keep_all.py')
+    with open(path, 'w') as f:
+        f.write(f"_base_ = '{osp.join(ROOT, config)}'\n"
+                'model = dict(detector_changes=dict(fusion=dict(object_mask_thr=0.0, '
+                'iou_thr=0.0)))\n')
+    return path

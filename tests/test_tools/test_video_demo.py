@@ -11,7 +11,7 @@ from mmpanoptic.datasets import TOY_CATEGORIES, render_video
 from mmpanoptic.registry import MODELS
 from mmpanoptic.visualization.panoptic import segment_colors
 
-from ..e2e_utils import ROOT, run_tool
+from ..e2e_utils import ROOT, keep_all_video_config, run_tool
 
 CONFIG = 'configs/video/mask2former_r18_online-tracker_toy-video.py'
 
@@ -77,10 +77,7 @@ def test_open_vocabulary_video_demo_writes_predictions_video_eval_scores(tmp_pat
     for t in range(4):  # the validation video's frames, named as its STEP ground truth
         os.link(root / 'val' / f'0000_{t:04d}.png', frames / f'{t:04d}.png')
     # An untrained model: keep every query so that there are segments to write.
-    keep_all = tmp_path / 'keep_all.py'
-    keep_all.write_text(f"_base_ = '{osp.join(ROOT, OV_CONFIG)}'\n"
-                        'model = dict(detector_changes=dict(fusion=dict(object_mask_thr=0.0, '
-                        'iou_thr=0.0)))\n')
+    keep_all = keep_all_video_config(tmp_path, OV_CONFIG)
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(str(keep_all)).model)
     ckpt = str(tmp_path / 'model.pth')

@@ -18,7 +18,7 @@ from mmengine.config import Config
 from mmpanoptic.datasets import render_video
 from mmpanoptic.registry import MODELS
 
-from ..e2e_utils import ROOT
+from ..e2e_utils import ROOT, keep_all_video_config
 
 sys.path.insert(0, osp.join(ROOT, 'tools', 'demo'))
 import web_demo  # noqa: E402
@@ -37,10 +37,7 @@ def toy(tmp_path_factory):
     (so there are segments to show), a closed toy image model, an image, a
     4-frame video and a file that is neither."""
     tmp = tmp_path_factory.mktemp('web_demo')
-    keep_all = tmp / 'keep_all.py'
-    keep_all.write_text(f"_base_ = '{osp.join(ROOT, OV_VIDEO)}'\n"
-                        'model = dict(detector_changes=dict(fusion=dict(object_mask_thr=0.0, '
-                        'iou_thr=0.0)))\n')
+    keep_all = keep_all_video_config(tmp, OV_VIDEO)
     torch.manual_seed(0)
     model = MODELS.build(Config.fromfile(str(keep_all)).model)
     torch.save(dict(state_dict=model.state_dict(), meta={}), tmp / 'ov.pth')

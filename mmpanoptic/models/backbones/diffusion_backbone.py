@@ -315,11 +315,11 @@ class DiffusionBackbone(nn.Module):
         with torch.no_grad():
             latent = self.vae.encode(padded).latent_dist.mean * self.vae.config.scaling_factor
             t = torch.full((x.shape[0],), self.step, dtype=torch.long, device=x.device)
-            noise = F.interpolate(self.shared_noise, size=latent.shape[-2:], mode='bicubic',
-                                  align_corners=False).expand_as(latent) \
-                if self.shared_noise.shape[-2:] != latent.shape[-2:] else \
-                self.shared_noise.expand_as(latent)
-            noisy = self.scheduler.add_noise(latent, noise.to(latent), t)
+            noise = self.shared_noise
+            if noise.shape[-2:] != latent.shape[-2:]:  # ODISE resizes its noise bicubically
+                noise = F.interpolate(noise, size=latent.shape[-2:], mode='bicubic',
+                                      align_corners=False)
+            noisy = self.scheduler.add_noise(latent, noise.expand_as(latent).to(latent), t)
             if self.decoder_taps:
                 self.vae.decode(latent)  # the decoder blocks' features (clean latent)
         # the UNet with gradients to the conditioning (the captioner's

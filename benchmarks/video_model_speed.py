@@ -13,7 +13,9 @@ the peak resident size (CUDA: ``max_memory_allocated``) over the frames
 minus before them; ``memory_per_frame_growth`` compares the second half of
 a run with the first (constant memory shows as ~0).  Ratios are to the
 image model + online tracker (``mask2former_r18_online-tracker_toy-video``):
->= 1 is as fast / as small.
+>= 1 is as fast / as small; ViP-DeepLab is compared with its own image
+model + tracker (``panoptic-deeplab_r18_online-tracker_toy-video``) in
+``same_backbone_fps_ratio``.
 """
 import argparse
 import json
@@ -31,7 +33,17 @@ BASELINE = 'configs/video/mask2former_r18_online-tracker_toy-video.py'
 CONFIGS = [BASELINE,
            'configs/video/mask2former_r18_no-tracker_toy-video.py',
            'configs/video/mask2former_r18_query-tracker_toy-video.py',
-           'configs/video/videomt_vit-t_toy-video.py']
+           'configs/video/videomt_vit-t_toy-video.py',
+           'configs/video/dvis_mask2former_r18_toy-video.py',
+           'configs/video/dvis-offline_mask2former_r18_toy-video.py',
+           'configs/video/mask2former_r18_tube-clip2_toy-video.py',
+           'configs/video/panoptic-deeplab_r18_online-tracker_toy-video.py',
+           'configs/video/vip-deeplab_r18_toy-video.py']
+
+
+# A design and the image model + online tracker at its backbone, when that is
+# not the Mask2Former baseline.
+SAME_BACKBONE = {'vip-deeplab_r18_toy-video': 'panoptic-deeplab_r18_online-tracker_toy-video'}
 
 
 def synthetic_video(n: int, size: int, seed: int = 0):
@@ -128,6 +140,10 @@ def main(argv=None):
         for row in rows.values():
             row['fps_ratio'] = round(row['fps'] / base['fps'], 3)
             row['memory_ratio'] = round(base['peak_mb'] / max(row['peak_mb'], 1e-6), 3)
+    for name, own in SAME_BACKBONE.items():
+        if name in rows and own in rows:
+            rows[name]['same_backbone_fps_ratio'] = round(rows[name]['fps'] / rows[own]['fps'],
+                                                          3)
     print(f'device {args.device}, torch {torch.__version__}, {torch.get_num_threads()} threads, '
           f'{args.frames} frames of {args.size} px; ratios to the image model + online tracker')
     print(f'{"model":45s} {"frames/s":>9s} {"x":>6s} {"peak MB":>8s} {"growth MB":>9s}')

@@ -234,6 +234,23 @@ def toy_video_data(train_pipeline: List[dict], *, data_root: str = 'data/toy_vid
     return (dataset_type, test, *loaders, evaluators, evaluators)
 
 
+def clip_training(train_pipeline: List[dict], train_dataloader: dict, *, clip_length: int,
+                  clips_per_batch: int = 2, max_gap: int = 1) -> Tuple[List[dict], dict]:
+    """``(train_pipeline, train_dataloader)`` of a learned tracker
+    (:class:`DVIS`) trained on clips, from an image training pipeline (a
+    list, not a ``{{_base_}}`` reference) and a video config's loader:
+    track ids loaded (``with_track_ids``), no random flip (a clip's frames
+    would flip independently), ``clips_per_batch`` clips of ``clip_length``
+    frames 1..``max_gap`` apart per batch (:class:`VideoClipSampler`)."""
+    pipeline = [dict(t, with_track_ids=True) if t['type'] == 'LoadPanopticAnnotations' else t
+                for t in train_pipeline if t['type'] != 'mmdet.RandomFlip']
+    loader = dict(train_dataloader, batch_size=clip_length * clips_per_batch,
+                  sampler=dict(type='VideoClipSampler', clip_length=clip_length,
+                               max_gap=max_gap),
+                  dataset=dict(train_dataloader['dataset'], pipeline=pipeline))
+    return pipeline, loader
+
+
 def poly_iter_schedule(max_iters: int, interval: int = 5000) -> Tuple[dict, dict, dict, dict]:
     """Mask2Former's iteration-based schedules (ADE20K, Cityscapes,
     Mapillary, video frames): ``(param_scheduler, train_cfg, default_hooks,
@@ -394,19 +411,60 @@ def _zero_shot_test(table: Dict[str, dict], dataset: str,
 # Zero-shot video panoptic benchmarks (OV-DVIS++'s protocol for VIPSeg):
 # the validation split of each video dataset config in configs/_base_/datasets/,
 # its test scale and its bundled vocabulary (label order).
-ZERO_SHOT_VIDEO = {
+# The standard video panoptic datasets as their base configs lay them out
+# (configs/_base_/datasets/vipseg.py, cityscapes_vps.py, kitti_step.py): the
+# zero-shot video configs and the clip-trained video models read them here.
+VIDEO_DATASETS = {
     'vipseg': dict(data_root='data/VIPSeg_720P/',
+                   train=split('panoptic_train_video.json', 'images/', 'panomasksRGB/'),
                    val=split('panoptic_val_video.json', 'images/', 'panomasksRGB/'),
-                   scale=(1280, 720), vocabulary='vipseg'),
+                   scale=(1280, 720), crop=(720, 720), vocabulary='vipseg'),
     'cityscapes_vps': dict(data_root='data/cityscapes_vps/',
+                           train=split('train/panoptic_train_video.json', 'train/img/',
+                                       'train/panoptic_video/'),
                            val=split('val/panoptic_val_video.json', 'val/img/',
                                      'val/panoptic_video/'),
-                           scale=(2048, 1024), vocabulary='cityscapes'),
+                           scale=(2048, 1024), crop=(512, 1024), vocabulary='cityscapes'),
     'kitti_step': dict(data_root='data/kitti_step/',
+                       train=split('annotations/panoptic_train.json', 'images/train/',
+                                   'annotations/panoptic_train/'),
                        val=split('annotations/panoptic_val.json', 'images/val/',
                                  'annotations/panoptic_val/'),
-                       scale=(1242, 375), vocabulary='cityscapes'),
+                       scale=(1242, 375), crop=(384, 1248), vocabulary='cityscapes'),
 }
+
+
+def _video_dataset(dataset: str) -> dict:
+    if dataset not in VIDEO_DATASETS:
+        raise KeyError(f'no video dataset settings for {dataset!r}; known: '
+                       f'{sorted(VIDEO_DATASETS)}')
+    return VIDEO_DATASETS[dataset]
+
+
+def video_clip_data(dataset: str, *, clip_length: int, clips_per_batch: int = 1,
+                    max_gap: int = 1) -> Tuple:
+    """The data of a clip-trained video model (:class:`DVIS`,
+    :class:`ViPDeepLab`, :class:`TubeVideoSegmentor`) on ``dataset`` (a key
+    of :data:`VIDEO_DATASETS`), with its base config's augmentation
+    (scale jitter 0.5..2.0, crop): ``(train_pipeline, test_pipeline,
+    train_dataloader, val_dataloader, test_dataloader, val_evaluator,
+    test_evaluator)``; the
+    loaders replace the image config's.  Each frame of a clip is augmented
+    on its own (the official DVIS / ViP-DeepLab recipes share one
+    augmentation per clip)."""
+    spec = _video_dataset(dataset)
+    image_pipeline = train_pipeline(
+        dict(type='mmdet.RandomResize', scale=spec['scale'], ratio_range=(0.5, 2.0),
+             keep_ratio=True), crop_size=spec['crop'])
+    test = test_pipeline(spec['scale'], video=True)
+    train_loader, val_loader, test_loader = dataloaders(
+        'VideoPanopticDataset', spec['data_root'], train=spec['train'], val=spec['val'],
+        train_pipeline=image_pipeline, test_pipeline=test, video=True, replace=True)
+    pipeline, train_loader = clip_training(image_pipeline, train_loader,
+                                           clip_length=clip_length,
+                                           clips_per_batch=clips_per_batch, max_gap=max_gap)
+    return (pipeline, test, train_loader, val_loader, test_loader, video_evaluators(),
+            video_evaluators())
 
 
 def zero_shot_video(dataset: str, detector: dict, tracker: dict, *,
@@ -414,17 +472,14 @@ def zero_shot_video(dataset: str, detector: dict, tracker: dict, *,
                     ) -> Tuple[dict, List[dict], List[dict], dict, dict, List[dict], List[dict]]:
     """Zero-shot video panoptic evaluation of a COCO-trained
     open-vocabulary image model (``detector``, the image config's model)
-    with ``tracker`` on ``dataset`` (a key of :data:`ZERO_SHOT_VIDEO`):
+    with ``tracker`` on ``dataset`` (a key of :data:`VIDEO_DATASETS`):
     ``(model, test_pipeline, tta_pipeline, val_dataloader, test_dataloader,
     evaluators, custom_hooks)``.  The loaders replace the
     image config's (whole videos, frames in order, one process); the
     training loader stays the image config's (COCO); ``TextVocabularyHook``
     switches to the dataset's bundled vocabulary for validation and test.
     The image config's checkpoint loads into the video model as it is."""
-    if dataset not in ZERO_SHOT_VIDEO:
-        raise KeyError(f'no zero-shot video settings for {dataset!r}; known: '
-                       f'{sorted(ZERO_SHOT_VIDEO)}')
-    spec = ZERO_SHOT_VIDEO[dataset]
+    spec = _video_dataset(dataset)
     pipeline = test_pipeline(tuple(test_scale or spec['scale']), video=True)
     _, val_loader, test_loader = dataloaders(
         'VideoPanopticDataset', spec['data_root'], train=spec['val'], val=spec['val'],

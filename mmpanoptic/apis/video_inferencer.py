@@ -1,5 +1,6 @@
 """Streaming video inference: frames in one at a time, results out one at a time."""
 import glob
+import itertools
 import os.path as osp
 import time
 from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
@@ -76,12 +77,15 @@ def _capture(cap, name: str) -> Iterator[np.ndarray]:
 
 
 class VideoInferencer:
-    """Segment a video frame by frame with a video config (an image model +
-    a tracker, or VidEoMT's query propagation).
+    """Segment a video with any video config: an image model + a tracker,
+    VidEoMT, DVIS (online or offline), ViP-DeepLab, tube queries.
 
-    ``inferencer(source)`` is a generator: it reads one frame, predicts it
-    and yields its result before reading the next, so memory stays constant
-    over the video for these online models.  Each result is
+    ``inferencer(source)`` is a generator: for online models it reads one
+    frame, predicts it and yields its result before reading the next, so
+    memory stays constant over the video; a clip model
+    (:class:`TubeVideoSegmentor`) reads and predicts one clip at a time
+    (memory: one clip); a model that refines the whole video (DVIS offline)
+    reads the whole video first and refuses a camera.  Each result is
     :class:`PanopticInferencer`'s form -- ``ids`` (H, W) segment ids (0 =
     VOID), ``segments_info`` (``id``, ``label``, ``category``, ``isthing``,
     ...), ``image`` -- where ``id`` is the *track* id: the same object keeps
@@ -135,6 +139,8 @@ class VideoInferencer:
                              'dataset_meta names the classes)')
         self.pipeline = inference_pipeline(cfg)
         self.needs_whole_video = bool(getattr(self.model, 'needs_whole_video', False))
+        # Frames predicted together: a clip model's clip (TubeVideoSegmentor).
+        self.frames_per_step = int(getattr(self.model, 'frames_per_step', 1))
         self.fps = None  # frames per second of the last call, so far
         self.num_frames = None  # frames in the source, when known
 
@@ -167,12 +173,7 @@ class VideoInferencer:
         self.model.tracker.reset()
         self.model._video = None  # the next frame starts a video
         start, n = time.perf_counter(), 0
-        for t, rgb in enumerate(frames):
-            if max_frames is not None and t >= max_frames:
-                break
-            packed = self.pipeline(dict(img=np.ascontiguousarray(rgb[..., ::-1]), img_id=t,
-                                        video_id=0, frame_id=t))
-            sample = self.model.test_step(pseudo_collate([packed]))[0]
+        for t, rgb, sample in self._predicted(frames, max_frames):
             pred = sample.pred_panoptic_seg
             segments = [dict(s, category=self.classes[s['label']]) for s in pred.segments_info]
             if self.category_ids is not None:
@@ -183,6 +184,24 @@ class VideoInferencer:
             yield dict(frame=t, name=names[t] if names else f'{t:06d}',
                        ids=pred.sem_seg[0].cpu().numpy().astype(np.int64),
                        segments_info=segments, image=rgb)
+
+    def _predicted(self, frames: Iterator[np.ndarray], max_frames: Optional[int]
+                   ) -> Iterator[Tuple[int, np.ndarray, object]]:
+        """``(index, frame, predicted sample)``: one frame at a time for an
+        online model, one clip at a time for a clip model
+        (``frames_per_step`` frames: memory is one clip); for a model that
+        needs the whole video (offline refinement) every frame is read
+        first and predicted in one batch, so memory grows with the video."""
+        frames = enumerate(itertools.islice(frames, max_frames))  # None: all
+        step = None if self.needs_whole_video else self.frames_per_step
+        while True:
+            chunk = list(itertools.islice(frames, step))
+            if not chunk:
+                return
+            samples = self.model.test_step(pseudo_collate([
+                self.pipeline(dict(img=np.ascontiguousarray(rgb[..., ::-1]), img_id=t,
+                                   video_id=0, frame_id=t)) for t, rgb in chunk]))
+            yield from ((t, rgb, s) for (t, rgb), s in zip(chunk, samples))
 
 
 class StepPredictionWriter:

@@ -55,3 +55,48 @@ def test_bad_inputs():
     ds.infos = [dict(img_id=3)]
     with pytest.raises(KeyError, match='video_id'):
         VideoPairSampler(ds, seed=0)
+
+
+def test_clips_are_evenly_spaced_frames_of_one_video_in_order():
+    from mmpanoptic.datasets import VideoClipSampler
+    ds = FakeVideos()
+    sampler = VideoClipSampler(ds, clip_length=3, max_gap=2, seed=0)
+    stream = list(itertools.islice(iter(sampler), 3 * 200))
+    gaps = set()
+    for c in range(0, len(stream), 3):
+        infos = [ds.infos[i] for i in stream[c:c + 3]]
+        assert len({i['video_id'] for i in infos}) == 1
+        frames = [i['frame_id'] for i in infos]
+        steps = {b - a for a, b in zip(frames, frames[1:])}
+        assert len(steps) == 1 and 1 <= min(steps) <= 2
+        gaps |= steps
+    assert gaps == {1}  # 3 frames 2 apart need 5 frames: no video has them
+    unshuffled = list(itertools.islice(iter(VideoClipSampler(ds, clip_length=4,
+                                                             shuffle=False, seed=0)), 8))
+    assert [ds.infos[i]['frame_id'] for i in unshuffled] == [0, 1, 2, 3] * 2  # video 0 only
+    with pytest.raises(ValueError, match='no video has 5 frames'):
+        VideoClipSampler(ds, clip_length=5, seed=0)
+    with pytest.raises(ValueError, match='clip_length'):
+        VideoClipSampler(ds, clip_length=1, seed=0)
+
+
+def test_video_batches_are_whole_videos_in_frame_order():
+    from mmpanoptic.datasets import VideoBatchSampler, VideoSampler
+    ds = FakeVideos()
+    batches = list(VideoBatchSampler(VideoSampler(ds), batch_size=4))
+    assert [[(ds.infos[i]['video_id'], ds.infos[i]['frame_id']) for i in b]
+            for b in batches] == [[(0, 0), (0, 1), (0, 2), (0, 3)], [(1, 0)],
+                                  [(2, 0), (2, 1), (2, 2)]]
+    with pytest.raises(ValueError, match='video 0 has 4 frames, more than max_frames=3'):
+        VideoBatchSampler(VideoSampler(ds), max_frames=3)
+    with pytest.raises(TypeError, match='wraps a VideoSampler'):
+        VideoBatchSampler(iter([]))
+
+
+def test_video_batches_in_clips_never_span_two_videos():
+    from mmpanoptic.datasets import VideoBatchSampler, VideoSampler
+    ds = FakeVideos()
+    batches = list(VideoBatchSampler(VideoSampler(ds), clip_length=2))
+    assert [[(ds.infos[i]['video_id'], ds.infos[i]['frame_id']) for i in b]
+            for b in batches] == [[(0, 0), (0, 1)], [(0, 2), (0, 3)], [(1, 0)],
+                                  [(2, 0), (2, 1)], [(2, 2)]]

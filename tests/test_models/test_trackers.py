@@ -312,7 +312,7 @@ def test_one_tracker_interface():
 
     from mmpanoptic.models.trackers import BaseTracker
     from mmpanoptic.registry import TASK_UTILS
-    names = ['OnlineMaskTracker', 'PerFrameIds', 'QueryPropagationTracker']
+    names = ['OnlineMaskTracker', 'PerFrameIds', 'QueryPropagationTracker', 'NextFrameStitcher']
     base = inspect.signature(BaseTracker.track)
     for name in names:
         cls = TASK_UTILS.get(name)

@@ -15,7 +15,11 @@ class PackPanopticInputs(PackDetInputs):
     (1, H, W) int32 segment id map and whose metainfo holds
     ``segments_info``.  Predictions use the same layout
     (``pred_panoptic_seg``), so evaluation needs no PNG round trip.
+    ``gt_instances_ids`` (track ids, ``LoadPanopticAnnotations(
+    with_track_ids=True)``) become ``gt_instances.instances_ids``.
     """
+
+    mapping_table = dict(PackDetInputs.mapping_table, gt_instances_ids='instances_ids')
 
     def __init__(self, *, meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape',
                                       'scale_factor', 'flip', 'flip_direction')):

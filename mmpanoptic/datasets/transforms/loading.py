@@ -30,11 +30,16 @@ class LoadPanopticAnnotations(BaseTransform):
       ``gt_masks`` (BitmapMasks, (N, H, W)) for thing segments;
     - ``gt_seg_map`` ((H, W) uint8 semantic labels, 255 = VOID);
     - with ``with_panoptic=True``: ``gt_panoptic_ids`` ((H, W) int32 segment
-      ids) and ``gt_segments_info`` for evaluation at original resolution.
+      ids) and ``gt_segments_info`` for evaluation at original resolution;
+    - with ``with_track_ids=True``: ``gt_instances_ids`` (int32, (N,)), each
+      thing's segment id, which is its track id in a video dataset (mmdet's
+      crop keeps it in step with the boxes; packed as
+      ``gt_instances.instances_ids``): learned trackers are supervised by it.
 
     Args:
         with_bbox, with_mask, with_seg: which targets to build.
         with_panoptic: keep the raw id map and segments for evaluation.
+        with_track_ids: keep the things' segment ids (see above).
         backend_args: mmengine file backend arguments.
     """
 
@@ -44,11 +49,13 @@ class LoadPanopticAnnotations(BaseTransform):
                  with_mask: bool = True,
                  with_seg: bool = True,
                  with_panoptic: bool = False,
+                 with_track_ids: bool = False,
                  backend_args: Optional[dict] = None) -> None:
         self.with_bbox = with_bbox
         self.with_mask = with_mask
         self.with_seg = with_seg
         self.with_panoptic = with_panoptic
+        self.with_track_ids = with_track_ids
         self.backend_args = backend_args
 
     def _read_ids(self, results: dict) -> np.ndarray:
@@ -96,6 +103,8 @@ class LoadPanopticAnnotations(BaseTransform):
                                                    dtype=np.int64)
             results['gt_ignore_flags'] = np.array([bool(s['iscrowd']) for s in things],
                                                   dtype=bool)
+        if self.with_track_ids:
+            results['gt_instances_ids'] = np.array([s['id'] for s in things], dtype=np.int32)
         if self.with_mask:
             h, w = ids.shape
             masks = np.stack([ids == s['id'] for s in things]).astype(np.uint8) \

@@ -134,7 +134,7 @@ def upsample_predictions(outputs: Dict[str, Tensor], size: Tuple[int, int]
     """Bilinear resize of every prediction to ``size``; offsets are scaled
     by the resize factor of each axis so they stay in pixels of the output.
     """
-    h, w = outputs['sem'].shape[-2:]
+    h, w = next(iter(outputs.values())).shape[-2:]  # all at one resolution
     out = {k: F.interpolate(v, size=size, mode='bilinear', align_corners=False)
            for k, v in outputs.items()}
     if 'offset' in out:

@@ -1,5 +1,6 @@
 from . import layers  # noqa: F401  (registers mmdet's transformer decoders)
 from .detr_panoptic_head import DETRPanopticHead
+from .dvis_tracker import ReferringTracker, TemporalRefiner
 from .eomt_head import EoMTHead
 from .knet_head import KNetKernelHead, KNetUpdateHead
 from .mask2former_head import Mask2FormerQueryHead
@@ -10,4 +11,5 @@ from .upsnet_semantic_head import UPSNetSemanticHead
 
 __all__ = ['DETRPanopticHead', 'EoMTHead', 'KNetKernelHead', 'KNetUpdateHead',
            'Mask2FormerQueryHead', 'MaskFormerQueryHead', 'DeepLabV3PlusDecoder',
-           'PanopticDeepLabHead', 'SideAdapterHead', 'UPSNetSemanticHead']
+           'PanopticDeepLabHead', 'SideAdapterHead', 'UPSNetSemanticHead', 'ReferringTracker',
+           'TemporalRefiner']

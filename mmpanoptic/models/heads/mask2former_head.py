@@ -158,7 +158,8 @@ class Mask2FormerQueryHead(BaseModule):
         return cls, masks
 
     def forward_with_queries(self, feats: Sequence[Tensor], batch_img_metas: Sequence[dict] = (),
-                             init_queries: Optional[Tensor] = None):
+                             init_queries: Optional[Tensor] = None,
+                             with_mask_features: bool = False):
         """:meth:`forward` that also returns the last layer's queries and can
         start from given query features (query propagation in video: the
         queries of frame t initialise frame t + 1).
@@ -166,11 +167,18 @@ class Mask2FormerQueryHead(BaseModule):
         Args:
             init_queries: (B, Q, C) query features replacing the learned
                 ``query_feat``; None for a fresh detection.
+            with_mask_features: also return the (B, D, H/4, W/4) mask
+                features (a learned tracker predicts masks from them).
 
         Returns:
             ``(cls_logits, mask_logits, queries)``, queries (B, Q, C) after
-            the last layer (before the output norm).
+            the last layer (before the output norm), and ``mask_features``
+            last with ``with_mask_features``.
         """
+        out = self._forward_with_queries(feats, init_queries)
+        return out if with_mask_features else out[:3]
+
+    def _forward_with_queries(self, feats: Sequence[Tensor], init_queries: Optional[Tensor]):
         b = feats[0].shape[0]
         mask_features, memories = self.pixel_decoder(feats)
         keys, key_pos = [], []
@@ -190,7 +198,8 @@ class Mask2FormerQueryHead(BaseModule):
 
         if (self.last_layer_only_at_inference and not self.training
                 and not torch.is_grad_enabled()):
-            return self._infer(queries, query_pos, keys, key_pos, mask_features, memories)
+            return (*self._infer(queries, query_pos, keys, key_pos, mask_features, memories),
+                    mask_features)
         cls, masks, attn_mask = self.predict_layer(queries, mask_features,
                                                    memories[0].shape[-2:])
         all_cls, all_masks = [cls], [masks]
@@ -205,6 +214,62 @@ class Mask2FormerQueryHead(BaseModule):
             next_level = (i + 1) % self.num_transformer_feat_level
             cls, masks, attn_mask = self.predict_layer(queries, mask_features,
                                                        memories[next_level].shape[-2:])
+            all_cls.append(cls)
+            all_masks.append(masks)
+        return all_cls, all_masks, queries, mask_features
+
+    def forward_clip(self, feats: Sequence[Tensor], clip_length: int,
+                     batch_img_metas: Sequence[dict] = ()) -> Tuple[List[Tensor], List[Tensor],
+                                                                     Tensor]:
+        """Tube queries over clips (near-online video, Tube-Link / Video
+        K-Net style): the batch holds N clips of ``clip_length`` frames;
+        each query cross-attends to the tokens of all T frames of its clip
+        at once (masked by its tube mask over the T frames) and predicts one
+        class for the clip and one mask per frame.  No new weights: with
+        T = 1 this is :meth:`forward`.
+
+        Returns:
+            per layer ``cls`` (N, Q, K + 1) and ``masks`` (N, Q, T, H/4, W/4),
+            and the last layer's ``queries`` (N, Q, C).
+        """
+        t = clip_length
+        if feats[0].shape[0] % t:
+            raise ValueError(f'a batch of {feats[0].shape[0]} frames is not made of clips of '
+                             f'{t}')
+        n = feats[0].shape[0] // t
+        mask_features, memories = self.pixel_decoder(feats)
+        mask_features = mask_features.unflatten(0, (n, t))  # (N, T, D, H, W)
+        keys, key_pos, sizes = [], [], []
+        for i in range(self.num_transformer_feat_level):
+            key = self.decoder_input_projs[i](memories[i]).flatten(2).permute(0, 2, 1)
+            key = key + self.level_embed.weight[i].view(1, 1, -1)
+            keys.append(key.reshape(n, -1, key.shape[-1]))  # (N, T h w, C)
+            no_pad = key.new_zeros((n * t, ) + memories[i].shape[-2:], dtype=torch.bool)
+            pos = self.decoder_positional_encoding(no_pad).flatten(2).permute(0, 2, 1)
+            key_pos.append(pos.reshape(n, -1, pos.shape[-1]))
+            sizes.append(memories[i].shape[-2:])
+        queries = self.query_feat.weight.unsqueeze(0).repeat(n, 1, 1)
+        query_pos = self.query_embed.weight.unsqueeze(0).repeat(n, 1, 1)
+
+        def predict(q, size):
+            normed = self.transformer_decoder.post_norm(q)
+            masks = torch.einsum('nqc,ntchw->nqthw', self.mask_embed(normed), mask_features)
+            attn = F.interpolate(masks.flatten(1, 2), size, mode='bilinear',
+                                 align_corners=False).view(n, masks.shape[1], -1)
+            attn = attn.unsqueeze(1).repeat(1, self.num_heads, 1, 1).flatten(0, 1)
+            return self.cls_embed(normed), masks, (attn.sigmoid() < 0.5).detach()
+
+        cls, masks, attn_mask = predict(queries, sizes[0])
+        all_cls, all_masks = [cls], [masks]
+        for i, layer in enumerate(self.transformer_decoder.layers):
+            level = i % self.num_transformer_feat_level
+            attn_mask = attn_mask & (attn_mask.sum(-1) != attn_mask.shape[-1]).unsqueeze(-1)
+            queries = layer(query=queries, key=keys[level], value=keys[level],
+                            query_pos=query_pos, key_pos=key_pos[level],
+                            cross_attn_mask=attn_mask, query_key_padding_mask=None,
+                            key_padding_mask=None)
+            cls, masks, attn_mask = predict(queries,
+                                            sizes[(i + 1) % self.num_transformer_feat_level])
             all_cls.append(cls)
             all_masks.append(masks)
         return all_cls, all_masks, queries

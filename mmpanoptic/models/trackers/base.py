@@ -10,7 +10,10 @@ frame of one video::
 
 ``embeddings`` are optional per-segment appearance features (row i for
 ``segments[i]``); ``queries`` the (Q, C) output queries of query models
-(``segments[i]['query']`` indexes them).  A tracker that needs queries sets
+(``segments[i]['query']`` indexes them); ``propagated`` an (H, W) map of the
+previous frame's track ids carried into this frame by the model itself
+(ViP-DeepLab's next-frame instance branch; 0 = none), which
+:class:`NextFrameStitcher` matches the frame's segments to.  A tracker that needs queries sets
 ``uses_queries = True``; the video model then runs the image model's query
 path (:meth:`MaskClassificationSegmentor.predict_outputs` with
 ``with_queries=True``).
@@ -35,8 +38,8 @@ class BaseTracker:
         return None, True
 
     def track(self, ids: Tensor, segments: List[Dict], *, embeddings: Optional[Tensor] = None,
-              queries: Optional[Tensor] = None,
-              fresh: bool = True) -> Tuple[Tensor, List[Dict]]:
+              queries: Optional[Tensor] = None, fresh: bool = True,
+              propagated: Optional[Tensor] = None) -> Tuple[Tensor, List[Dict]]:
         """``(ids, segments_info)`` of one frame relabelled with track ids."""
         raise NotImplementedError
 

@@ -102,8 +102,8 @@ class OnlineMaskTracker(BaseTracker):
         return self.next_id - 1
 
     def track(self, ids: Tensor, segments: List[Dict], *, embeddings: Optional[Tensor] = None,
-              queries: Optional[Tensor] = None,
-              fresh: bool = True) -> Tuple[Tensor, List[Dict]]:
+              queries: Optional[Tensor] = None, fresh: bool = True,
+              propagated: Optional[Tensor] = None) -> Tuple[Tensor, List[Dict]]:
         """Relabel one frame's segments with track ids (``queries`` and
         ``fresh`` are not used).
 
@@ -188,8 +188,8 @@ class PerFrameIds(BaseTracker):
         self.next_id = 1
 
     def track(self, ids: Tensor, segments: List[Dict], *, embeddings: Optional[Tensor] = None,
-              queries: Optional[Tensor] = None,
-              fresh: bool = True) -> Tuple[Tensor, List[Dict]]:
+              queries: Optional[Tensor] = None, fresh: bool = True,
+              propagated: Optional[Tensor] = None) -> Tuple[Tensor, List[Dict]]:
         lut, out = {}, []
         for s in segments:
             lut[s['id']] = self.next_id

@@ -84,8 +84,8 @@ class QueryPropagationTracker(BaseTracker):
         return {r: live[c][0] for r, c in zip(rows, cols) if sim[r, c] >= self.sim_thr}
 
     def track(self, ids: Tensor, segments: List[Dict], *, embeddings: Optional[Tensor] = None,
-              queries: Optional[Tensor] = None,
-              fresh: bool = True) -> Tuple[Tensor, List[Dict]]:
+              queries: Optional[Tensor] = None, fresh: bool = True,
+              propagated: Optional[Tensor] = None) -> Tuple[Tensor, List[Dict]]:
         """Relabel one frame's segments with track ids (``embeddings`` are
         not used: the queries are the appearance).
 

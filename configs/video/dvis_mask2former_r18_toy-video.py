@@ -1,0 +1,47 @@
+# DVIS++-style decoupled tracking on the toy videos, stage 1 (online): the
+# toy Mask2Former, trained on single frames and frozen, gives each frame's
+# queries and mask features; a learned referring tracker (3 blocks) re-predicts
+# them so that query i stays object i, trained on clips of 5 frames with the
+# tube losses, DVIS++'s contrastive term and its denoising.
+#   python tools/train.py configs/video/mask2former_r18_online-tracker_toy-video.py
+#   python tools/train.py configs/video/dvis_mask2former_r18_toy-video.py \
+#       --cfg-options load_from=work_dirs/mask2former_r18_online-tracker_toy-video/iter_2000.pth
+# Stage 2 (offline refiner): dvis-offline_mask2former_r18_toy-video.py.
+_base_ = '../mask2former/mask2former_r18_toy.py'
+from mmpanoptic.config_builders import (  # noqa: E402
+    clip_training,
+    toy_video_data,
+    train_pipeline,
+)
+
+model = dict(
+    _delete_=True,
+    type='DVIS',
+    detector={{_base_.model}},
+    referring_tracker=dict(type='ReferringTracker', num_heads=4, num_layers=3,
+                           feedforward_channels=256, noise='wa', noise_ratio=0.5),
+    # The toy segmenter's cost and loss weights and 1024 points per frame.
+    criterion=dict(type='TubeMaskSetCriterion',
+                   matcher=dict(type='HungarianMaskMatcher', num_points=1024),
+                   num_points=1024, reid_weight=2.0, aux_reid_weight=3.0),
+    clip_length=5,
+    mode='online',
+    train_part='tracker')
+
+(dataset_type, test_pipeline, train_dataloader, val_dataloader, test_dataloader,
+ val_evaluator, test_evaluator) = toy_video_data({{_base_.train_pipeline}})
+# 2 clips of 5 consecutive frames per step.
+train_pipeline, train_dataloader = clip_training(
+    train_pipeline(dict(type='mmdet.Resize', scale=(128, 128), keep_ratio=True)),
+    train_dataloader, clip_length=5)
+
+# The image model's weights (a checkpoint of the toy image or video config).
+load_from = 'work_dirs/mask2former_r18_online-tracker_toy-video/iter_2000.pth'
+max_iters = 600
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+optim_wrapper = dict(optimizer=dict(lr=1e-4), clip_grad=dict(max_norm=0.01))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=max_iters, eta_min=1e-5),
+]
+default_hooks = dict(checkpoint=dict(interval=max_iters))

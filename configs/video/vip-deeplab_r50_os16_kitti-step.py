@@ -1,0 +1,20 @@
+# ViP-DeepLab on KITTI-STEP (KITTI-STEP: 2 things (car, person) and 17 stuff classes):
+# the Panoptic-DeepLab R50 Cityscapes recipe
+# (configs/panoptic_deeplab/panoptic-deeplab_r50_os16_90k_cityscapes-panoptic.py) with 2
+# thing / 17 stuff classes, plus the next-frame instance branch, trained on (t, t+1)
+# pairs (2 pairs per GPU = the recipe's 4 frames) and stitched frame by frame at test.
+# Differences from the paper: ResNet-50 (not WR-41), no depth head, no Mapillary /
+# pseudo-label pre-training.
+#   python tools/train.py configs/video/vip-deeplab_r50_os16_kitti-step.py
+_base_ = '../panoptic_deeplab/panoptic-deeplab_r50_os16_90k_cityscapes-panoptic.py'
+from mmpanoptic.config_builders import video_clip_data  # noqa: E402
+
+model = dict(
+    _delete_=True,
+    type='ViPDeepLab',
+    detector={{_base_.model}},
+    detector_changes=dict(num_things_classes=2, num_stuff_classes=17),
+    tracker=dict(type='NextFrameStitcher', iou_thr=0.1))
+(train_pipeline, test_pipeline, train_dataloader, val_dataloader, test_dataloader,
+ val_evaluator, test_evaluator) = video_clip_data('kitti_step', clip_length=2,
+                                                  clips_per_batch=2)

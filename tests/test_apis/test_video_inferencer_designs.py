@@ -1,0 +1,52 @@
+"""VideoInferencer runs every toy video design: one result per frame,
+frames predicted one at a time (online), one clip at a time (tube queries)
+or all together (DVIS offline, which refuses a camera)."""
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+
+from mmpanoptic.apis import VideoInferencer
+from mmpanoptic.datasets import TOY_CATEGORIES, render_video
+from mmpanoptic.registry import MODELS
+from mmpanoptic.utils import register_all_modules
+
+from ..e2e_utils import ROOT
+
+# The designs with their own inference path (the image model + tracker
+# configs and VidEoMT are run by test_video_demo.py and test_hf_videomt.py).
+CONFIGS = ['configs/video/dvis_mask2former_r18_toy-video.py',
+           'configs/video/dvis-offline_mask2former_r18_toy-video.py',
+           'configs/video/vip-deeplab_r18_toy-video.py',
+           'configs/video/mask2former_r18_tube-clip2_toy-video.py']
+STEP = {'configs/video/dvis-offline_mask2former_r18_toy-video.py': 5,
+        'configs/video/mask2former_r18_tube-clip2_toy-video.py': 2}
+
+
+@pytest.mark.parametrize('config', CONFIGS)
+def test_video_inferencer_runs_each_design(config, tmp_path):
+    register_all_modules()
+    torch.manual_seed(0)
+    cfg = Config.fromfile(osp.join(ROOT, config))
+    model = MODELS.build(cfg.model)
+    things = sorted(TOY_CATEGORIES, key=lambda c: -c['isthing'])
+    meta = dict(classes=tuple(c['name'] for c in things),
+                palette=[c['color'] for c in things])
+    ckpt = str(tmp_path / 'model.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict(dataset_meta=meta)), ckpt)
+    inferencer = VideoInferencer(cfg, ckpt)
+    calls = []
+    step = inferencer.model.test_step
+    inferencer.model.test_step = lambda data: calls.append(len(data['inputs'])) or step(data)
+    frames = [img for img, _, _ in render_video(3, num_frames=5)]
+    results = list(inferencer(frames))
+    assert [r['frame'] for r in results] == list(range(5))
+    assert all(r['ids'].shape == frames[0].shape[:2] for r in results)
+    n = STEP.get(config, 1)
+    assert calls == [n] * (5 // n) + ([5 % n] if 5 % n else [])
+    if inferencer.needs_whole_video:
+        with pytest.raises(ValueError, match='cannot run on a camera'):
+            next(inferencer(0))
+    assert isinstance(results[0]['ids'], np.ndarray)

@@ -251,6 +251,30 @@ def clip_training(train_pipeline: List[dict], train_dataloader: dict, *, clip_le
     return pipeline, loader
 
 
+def dvis_model(detector: dict, *, num_layers: int, num_heads: int, feedforward_channels: int,
+               clip_length: int, offline: bool = False, noise: Optional[str] = 'wa',
+               reid_weight: float = 2.0, kernel_size: int = 5,
+               criterion: Optional[dict] = None) -> dict:
+    """A :class:`DVIS` model dict on ``detector`` (an image config's model):
+    stage 1 (online: the referring tracker trains) or, with ``offline``,
+    stage 2 (the temporal refiner trains, of the same size; offline
+    inference).  ``criterion`` changes :class:`TubeMaskSetCriterion`'s
+    defaults (e.g. the matcher's points)."""
+    tracker = dict(type='ReferringTracker', num_layers=num_layers, num_heads=num_heads,
+                   feedforward_channels=feedforward_channels, noise=noise, noise_ratio=0.5)
+    model = dict(_delete_=True, type='DVIS', detector=detector, referring_tracker=tracker,
+                 criterion=dict(dict(type='TubeMaskSetCriterion', reid_weight=reid_weight),
+                                **(criterion or {})),
+                 clip_length=clip_length, mode='online', train_part='tracker')
+    if offline:
+        model.update(refiner=dict(type='TemporalRefiner', num_layers=num_layers,
+                                  num_heads=num_heads,
+                                  feedforward_channels=feedforward_channels,
+                                  kernel_size=kernel_size),
+                     mode='offline', train_part='refiner')
+    return model
+
+
 def poly_iter_schedule(max_iters: int, interval: int = 5000) -> Tuple[dict, dict, dict, dict]:
     """Mask2Former's iteration-based schedules (ADE20K, Cityscapes,
     Mapillary, video frames): ``(param_scheduler, train_cfg, default_hooks,

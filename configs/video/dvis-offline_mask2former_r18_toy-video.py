@@ -2,22 +2,41 @@
 # temporal refiner (3 blocks of temporal self-attention, a short temporal
 # convolution, object self-attention and cross-attention to the frame's
 # queries) over the frozen stage-1 tracker's queries of a whole video; a
-# track gets one class for the whole video.  Trained on clips of 5 frames;
-# tested on whole videos, one video per batch.
+# track gets one class for the whole video.  It starts from the tracker's
+# heads (warm start from the stage-1 checkpoint); trained on clips of 5
+# frames with stage 1's settings; tested on whole videos, one video per batch.
 #   python tools/train.py configs/video/dvis-offline_mask2former_r18_toy-video.py \
 #       --cfg-options load_from=work_dirs/dvis_mask2former_r18_toy-video/iter_600.pth
 # The same checkpoint runs online (the tracker alone) with
-#   --cfg-options model.mode=online
-_base_ = './dvis_mask2former_r18_toy-video.py'
+#   --cfg-options model.mode=online test_dataloader.batch_sampler=None
+_base_ = '../mask2former/mask2former_r18_toy.py'
+from mmpanoptic.config_builders import (  # noqa: E402
+    clip_training,
+    dvis_model,
+    toy_video_data,
+    train_pipeline,
+)
 
-model = dict(
-    refiner=dict(type='TemporalRefiner', num_heads=4, num_layers=3,
-                 feedforward_channels=256, kernel_size=3),
-    mode='offline',
-    train_part='refiner')
+model = dvis_model({{_base_.model}}, num_layers=3, num_heads=4, feedforward_channels=256,
+                   clip_length=5, noise=None, reid_weight=0.0, offline=True, kernel_size=3,
+                   criterion=dict(matcher=dict(type='HungarianMaskMatcher', num_points=1024),
+                                  num_points=1024))
 
+(dataset_type, test_pipeline, train_dataloader, val_dataloader, test_dataloader,
+ val_evaluator, test_evaluator) = toy_video_data({{_base_.train_pipeline}})
+train_pipeline, train_dataloader = clip_training(
+    train_pipeline(dict(type='mmdet.Resize', scale=(128, 128), keep_ratio=True)),
+    train_dataloader, clip_length=5)
 # Each test batch is one whole video.
-val_dataloader = dict(batch_sampler=dict(type='VideoBatchSampler'))
+val_dataloader = dict(val_dataloader, batch_sampler=dict(type='VideoBatchSampler'))
 test_dataloader = val_dataloader
 
 load_from = 'work_dirs/dvis_mask2former_r18_toy-video/iter_600.pth'
+max_iters = 600
+train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+optim_wrapper = dict(optimizer=dict(lr=2e-5), clip_grad=dict(max_norm=0.01))
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=max_iters, eta_min=1e-5),
+]
+default_hooks = dict(checkpoint=dict(interval=max_iters))

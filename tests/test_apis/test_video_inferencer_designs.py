@@ -1,6 +1,7 @@
-"""VideoInferencer runs every toy video design: one result per frame,
-frames predicted one at a time (online), one clip at a time (tube queries)
-or all together (DVIS offline, which refuses a camera)."""
+"""VideoInferencer on the designs whose frames are not predicted one at a
+time: one clip at a time (tube queries) or all together (DVIS offline,
+which refuses a camera); one result per frame either way.  (Frame-by-frame
+streaming: test_video_demo.py and test_hf_videomt.py.)"""
 import os.path as osp
 
 import numpy as np
@@ -15,11 +16,7 @@ from mmpanoptic.utils import register_all_modules
 
 from ..e2e_utils import ROOT
 
-# The designs with their own inference path (the image model + tracker
-# configs and VidEoMT are run by test_video_demo.py and test_hf_videomt.py).
-CONFIGS = ['configs/video/dvis_mask2former_r18_toy-video.py',
-           'configs/video/dvis-offline_mask2former_r18_toy-video.py',
-           'configs/video/vip-deeplab_r18_toy-video.py',
+CONFIGS = ['configs/video/dvis-offline_mask2former_r18_toy-video.py',
            'configs/video/mask2former_r18_tube-clip2_toy-video.py']
 STEP = {'configs/video/dvis-offline_mask2former_r18_toy-video.py': 5,
         'configs/video/mask2former_r18_tube-clip2_toy-video.py': 2}

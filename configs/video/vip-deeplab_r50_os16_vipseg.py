@@ -7,7 +7,7 @@
 # pseudo-label pre-training.
 #   python tools/train.py configs/video/vip-deeplab_r50_os16_vipseg.py
 _base_ = '../panoptic_deeplab/panoptic-deeplab_r50_os16_90k_cityscapes-panoptic.py'
-from mmpanoptic.config_builders import video_clip_data  # noqa: E402
+from mmpanoptic.config_builders import tta_pipeline, video_clip_data  # noqa: E402
 
 model = dict(
     _delete_=True,
@@ -18,3 +18,5 @@ model = dict(
 (train_pipeline, test_pipeline, train_dataloader, val_dataloader, test_dataloader,
  val_evaluator, test_evaluator) = video_clip_data('vipseg', clip_length=2,
                                                   clips_per_batch=2)
+# Test-time augmentation around this dataset's test scale.
+tta_pipeline = tta_pipeline((1280, 720))

@@ -186,7 +186,10 @@ def toy_clip_batch(model, clips=2, clip_length=5, size=64):
 
 def test_dvis_trains_only_the_tracker_then_only_the_refiner():
     torch.manual_seed(0)
-    model = build(ONLINE).train()
+    cfg = Config.fromfile(osp.join(ROOT, ONLINE))
+    # DVIS++'s contrastive term and denoising (off in the toy config) on.
+    model = build(ONLINE, criterion=dict(cfg.model.criterion, reid_weight=2.0),
+                  referring_tracker=dict(cfg.model.referring_tracker, noise='wa')).train()
     assert not model.detector.training  # the frozen segmenter stays in eval mode
     data = toy_clip_batch(model)
     losses = model.loss(data['inputs'], data['data_samples'])

@@ -203,14 +203,8 @@ class Mask2FormerQueryHead(BaseModule):
         cls, masks, attn_mask = self.predict_layer(queries, mask_features,
                                                    memories[0].shape[-2:])
         all_cls, all_masks = [cls], [masks]
-        for i, layer in enumerate(self.transformer_decoder.layers):
-            level = i % self.num_transformer_feat_level
-            # A query masked everywhere would get NaNs: let it see everything.
-            attn_mask = attn_mask & (attn_mask.sum(-1) != attn_mask.shape[-1]).unsqueeze(-1)
-            queries = layer(query=queries, key=keys[level], value=keys[level],
-                            query_pos=query_pos, key_pos=key_pos[level],
-                            cross_attn_mask=attn_mask, query_key_padding_mask=None,
-                            key_padding_mask=None)
+        for i in range(len(self.transformer_decoder.layers)):
+            queries = self._decode(i, queries, query_pos, keys, key_pos, attn_mask)
             next_level = (i + 1) % self.num_transformer_feat_level
             cls, masks, attn_mask = self.predict_layer(queries, mask_features,
                                                        memories[next_level].shape[-2:])
@@ -261,18 +255,24 @@ class Mask2FormerQueryHead(BaseModule):
 
         cls, masks, attn_mask = predict(queries, sizes[0])
         all_cls, all_masks = [cls], [masks]
-        for i, layer in enumerate(self.transformer_decoder.layers):
-            level = i % self.num_transformer_feat_level
-            attn_mask = attn_mask & (attn_mask.sum(-1) != attn_mask.shape[-1]).unsqueeze(-1)
-            queries = layer(query=queries, key=keys[level], value=keys[level],
-                            query_pos=query_pos, key_pos=key_pos[level],
-                            cross_attn_mask=attn_mask, query_key_padding_mask=None,
-                            key_padding_mask=None)
+        for i in range(len(self.transformer_decoder.layers)):
+            queries = self._decode(i, queries, query_pos, keys, key_pos, attn_mask)
             cls, masks, attn_mask = predict(queries,
                                             sizes[(i + 1) % self.num_transformer_feat_level])
             all_cls.append(cls)
             all_masks.append(masks)
         return all_cls, all_masks, queries
+
+    def _decode(self, i: int, queries: Tensor, query_pos: Tensor, keys: Sequence[Tensor],
+                key_pos: Sequence[Tensor], attn_mask: Tensor) -> Tensor:
+        """Decoder layer ``i`` on its feature level (round robin)."""
+        level = i % self.num_transformer_feat_level
+        # A query masked everywhere would get NaNs: let it see everything.
+        attn_mask = attn_mask & (attn_mask.sum(-1) != attn_mask.shape[-1]).unsqueeze(-1)
+        return self.transformer_decoder.layers[i](
+            query=queries, key=keys[level], value=keys[level], query_pos=query_pos,
+            key_pos=key_pos[level], cross_attn_mask=attn_mask, query_key_padding_mask=None,
+            key_padding_mask=None)
 
     def _infer(self, queries, query_pos, keys, key_pos, mask_features, memories):
         """Inference: only the last layer's class and full-resolution mask
@@ -285,12 +285,8 @@ class Mask2FormerQueryHead(BaseModule):
         small = [F.interpolate(mask_features, memories[lvl].shape[-2:], mode='bilinear',
                                align_corners=False) for lvl in range(levels)]
         attn_mask = self.attention_mask(queries, small[0])
-        for i, layer in enumerate(self.transformer_decoder.layers):
-            attn_mask = attn_mask & (attn_mask.sum(-1) != attn_mask.shape[-1]).unsqueeze(-1)
-            queries = layer(query=queries, key=keys[i % levels], value=keys[i % levels],
-                            query_pos=query_pos, key_pos=key_pos[i % levels],
-                            cross_attn_mask=attn_mask, query_key_padding_mask=None,
-                            key_padding_mask=None)
+        for i in range(len(self.transformer_decoder.layers)):
+            queries = self._decode(i, queries, query_pos, keys, key_pos, attn_mask)
             if i + 1 < len(self.transformer_decoder.layers):
                 attn_mask = self.attention_mask(queries, small[(i + 1) % levels])
         cls, masks, _ = self.predict_layer(queries, mask_features, None)

@@ -144,6 +144,17 @@ def upsample_predictions(outputs: Dict[str, Tensor], size: Tuple[int, int]
     return out
 
 
+def at_output_size(outputs: Dict[str, Tensor], meta: dict, *, rescale: bool = True
+                   ) -> Dict[str, Tensor]:
+    """One image's (1, ., H, W) maps at the padded input size cropped to
+    ``img_shape`` and, with ``rescale``, resized to ``ori_shape`` (offsets
+    scaled): what :class:`CenterGroupingFusion` groups (ViP-DeepLab's
+    next-frame offsets too)."""
+    h, w = meta['img_shape'][:2]
+    cropped = {k: v[:, :, :h, :w] for k, v in outputs.items()}
+    return upsample_predictions(cropped, tuple(meta['ori_shape'][:2])) if rescale else cropped
+
+
 @MODELS.register_module()
 class CenterGroupingFusion(PanopticFusion):
     """Panoptic-DeepLab's fusion: semantic argmax, centers, grouping, merge.
@@ -176,10 +187,8 @@ class CenterGroupingFusion(PanopticFusion):
              rescale: bool = True) -> List[Dict]:
         results = []
         for i, meta in enumerate(batch_img_metas):
-            h, w = meta['img_shape'][:2]
-            pred = {k: outputs[k][i:i + 1, :, :h, :w] for k in self.input_keys}
-            if rescale:
-                pred = upsample_predictions(pred, tuple(meta['ori_shape'][:2]))
+            pred = at_output_size({k: outputs[k][i:i + 1] for k in self.input_keys}, meta,
+                                  rescale=rescale)
             sem = pred['sem'][0].argmax(0)
             centers = find_centers(pred['center'][0, 0], threshold=self.center_threshold,
                                    nms_kernel=self.nms_kernel, top_k=self.top_k)

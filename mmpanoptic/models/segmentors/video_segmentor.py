@@ -91,16 +91,7 @@ class VideoPanopticSegmentor(BaseModel):
         if not self.train_propagation:
             return self.detector.loss(inputs, data_samples)
         self._check_query_propagation()
-        if len(data_samples) % 2:
-            raise ValueError(f'train_propagation needs (reference, key) frame pairs: got a '
-                             f'batch of {len(data_samples)}; use VideoPairSampler and an even '
-                             'batch size')
-        for ref, key in zip(data_samples[0::2], data_samples[1::2]):
-            if ref.metainfo.get('video_id') != key.metainfo.get('video_id'):
-                raise ValueError(f'train_propagation: frames {ref.metainfo.get("img_id")} and '
-                                 f'{key.metainfo.get("img_id")} of a pair come from videos '
-                                 f'{ref.metainfo.get("video_id")} and '
-                                 f'{key.metainfo.get("video_id")}; use VideoPairSampler')
+        check_frame_pairs(data_samples, 'train_propagation', 'VideoPairSampler')
         refs, keys = list(data_samples[0::2]), list(data_samples[1::2])
         cls_r, masks_r, queries, _ = self.detector.head_outputs(inputs[0::2], refs,
                                                                 with_queries=True)
@@ -178,6 +169,20 @@ class VideoPanopticSegmentor(BaseModel):
         new = self._video is None or video != self._video[0] or frame <= self._video[1]
         self._video = (video, frame)
         return new
+
+
+def check_frame_pairs(samples, who: str, sampler: str) -> None:
+    """A clear error unless ``samples`` are (frame, later frame) pairs of
+    one video each (the batches of ``sampler``)."""
+    if len(samples) % 2:
+        raise ValueError(f'{who} needs (reference, key) frame pairs: got a batch of '
+                         f'{len(samples)}; use {sampler} and an even batch size')
+    for ref, key in zip(samples[0::2], samples[1::2]):
+        if ref.metainfo.get('video_id') != key.metainfo.get('video_id'):
+            raise ValueError(f'{who}: frames {ref.metainfo.get("img_id")} and '
+                             f'{key.metainfo.get("img_id")} of a pair come from videos '
+                             f'{ref.metainfo.get("video_id")} and '
+                             f'{key.metainfo.get("video_id")}; use {sampler}')
 
 
 def _image_checkpoint_into_detector(module: VideoPanopticSegmentor, state_dict: dict,

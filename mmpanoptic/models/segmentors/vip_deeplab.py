@@ -13,9 +13,14 @@ from ..builder import merged_config
 from ..criteria.panoptic_deeplab_criterion import _weighted_mean
 from ..criteria.targets import instance_masks
 from ..fusion.base import add_pred_to_samples
-from ..fusion.center_grouping import find_centers, group_pixels, upsample_predictions
+from ..fusion.center_grouping import (
+    at_output_size,
+    find_centers,
+    group_pixels,
+    upsample_predictions,
+)
 from ..heads.panoptic_deeplab_head import _Predictor
-from .video_segmentor import VideoPanopticSegmentor
+from .video_segmentor import VideoPanopticSegmentor, check_frame_pairs
 
 
 def next_offset_targets(ref: DetDataSample, key: DetDataSample) -> Tuple[Tensor, Tensor]:
@@ -123,16 +128,7 @@ class ViPDeepLab(VideoPanopticSegmentor):
     def loss(self, inputs: Tensor, data_samples) -> Dict[str, Tensor]:
         """Panoptic-DeepLab's losses on every frame + the next-offset loss
         on each (t, t + 1) pair."""
-        if len(data_samples) % 2:
-            raise ValueError(f'ViPDeepLab trains on (t, t + 1) pairs: got a batch of '
-                             f'{len(data_samples)}; use VideoClipSampler(clip_length=2) and '
-                             'an even batch size')
-        for ref, key in zip(data_samples[0::2], data_samples[1::2]):
-            if ref.metainfo.get('video_id') != key.metainfo.get('video_id'):
-                raise ValueError(f'frames {ref.metainfo.get("img_id")} and '
-                                 f'{key.metainfo.get("img_id")} of a pair come from videos '
-                                 f'{ref.metainfo.get("video_id")} and '
-                                 f'{key.metainfo.get("video_id")}; use VideoClipSampler')
+        check_frame_pairs(data_samples, 'ViPDeepLab', 'VideoClipSampler(clip_length=2)')
         det = self.detector
         size = tuple(inputs.shape[-2:])
         feats = det.extract_feat(inputs)
@@ -147,13 +143,6 @@ class ViPDeepLab(VideoPanopticSegmentor):
         l1 = F.l1_loss(pred, target, reduction='none').sum(1, keepdim=True)
         losses['loss_next_offset'] = self.next_offset_weight * _weighted_mean(l1, weight)
         return losses
-
-    def _at_output_size(self, outputs: Dict[str, Tensor], meta: dict) -> Dict[str, Tensor]:
-        """One frame's (1, ., H, W) maps cropped to ``img_shape`` and
-        resized to ``ori_shape`` (offsets scaled), as the fusion does."""
-        h, w = meta['img_shape'][:2]
-        cropped = {k: v[:, :, :h, :w] for k, v in outputs.items()}
-        return upsample_predictions(cropped, tuple(meta['ori_shape'][:2]))
 
     def predict(self, inputs: Tensor, data_samples):
         """Per-frame panoptic predictions with stitched track ids."""
@@ -174,11 +163,11 @@ class ViPDeepLab(VideoPanopticSegmentor):
             if self._previous is not None:
                 nxt = self.next_offsets(self._previous['feats'], frame_feats)
                 nxt = upsample_predictions(dict(offset=nxt), size)
-                offset = self._at_output_size(nxt, meta)['offset'][0]
+                offset = at_output_size(nxt, meta)['offset'][0]
                 propagated = self._propagate(ids, segments, offset)
             ids, segments = self.tracker.track(ids, segments, propagated=propagated)
             result['panoptic'] = (ids, segments)
-            center = self._at_output_size(dict(center=frame['center']), meta)['center'][0, 0]
+            center = at_output_size(dict(center=frame['center']), meta)['center'][0, 0]
             centers = find_centers(center, threshold=fusion.center_threshold,
                                    nms_kernel=fusion.nms_kernel, top_k=fusion.top_k)
             self._previous = dict(feats=[f.detach() for f in frame_feats], centers=centers,

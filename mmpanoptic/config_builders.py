@@ -234,6 +234,13 @@ def toy_video_data(train_pipeline: List[dict], *, data_root: str = 'data/toy_vid
     return (dataset_type, test, *loaders, evaluators, evaluators)
 
 
+def _clip_pipeline(train_pipeline: List[dict]) -> List[dict]:
+    """A training pipeline for clips: track ids loaded, no random flip (a
+    clip's frames would flip independently)."""
+    return [dict(t, with_track_ids=True) if t['type'] == 'LoadPanopticAnnotations' else t
+            for t in train_pipeline if t['type'] != 'mmdet.RandomFlip']
+
+
 def clip_training(train_pipeline: List[dict], train_dataloader: dict, *, clip_length: int,
                   clips_per_batch: int = 2, max_gap: int = 1) -> Tuple[List[dict], dict]:
     """``(train_pipeline, train_dataloader)`` of a learned tracker
@@ -242,8 +249,7 @@ def clip_training(train_pipeline: List[dict], train_dataloader: dict, *, clip_le
     track ids loaded (``with_track_ids``), no random flip (a clip's frames
     would flip independently), ``clips_per_batch`` clips of ``clip_length``
     frames 1..``max_gap`` apart per batch (:class:`VideoClipSampler`)."""
-    pipeline = [dict(t, with_track_ids=True) if t['type'] == 'LoadPanopticAnnotations' else t
-                for t in train_pipeline if t['type'] != 'mmdet.RandomFlip']
+    pipeline = _clip_pipeline(train_pipeline)
     loader = dict(train_dataloader, batch_size=clip_length * clips_per_batch,
                   sampler=dict(type='VideoClipSampler', clip_length=clip_length,
                                max_gap=max_gap),
@@ -251,21 +257,53 @@ def clip_training(train_pipeline: List[dict], train_dataloader: dict, *, clip_le
     return pipeline, loader
 
 
+# OV-DVIS++'s pseudo-video scales (INPUT.PSEUDO.MIN_SIZE_TRAIN, longer side
+# at most MAX_SIZE_TRAIN 1400) for mmdet's RandomChoiceResize.
+OV_DVIS_PSEUDO_SCALES = [(1400, s) for s in (160, 192, 224, 256, 288, 320, 352, 392, 416, 448,
+                                             480, 512, 544, 576, 608, 640, 672, 704, 736, 768,
+                                             800)]
+
+
+def pseudo_video_clips(train_pipeline: List[dict], *, clip_length: int,
+                       clips_per_batch: int = 1) -> Tuple[List[dict], dict]:
+    """``(train_pipeline, train_dataloader)`` to train a learned tracker
+    (:class:`DVIS`) on pseudo videos of an *image* dataset, OV-DVIS++'s
+    recipe for a model that never sees a video dataset: each image
+    ``clip_length`` times in a row (:class:`PseudoVideoClipSampler`), every
+    copy through ``train_pipeline``'s random resize / crop on its own, the
+    image's segment ids as track ids.  ``train_pipeline`` is a list (not a
+    ``{{_base_}}`` reference); the loader is merged into the image config's
+    (its dataset kept, its sampler replaced; no aspect-ratio batches, which
+    would split clips)."""
+    pipeline = _clip_pipeline(train_pipeline)
+    loader = dict(batch_size=clip_length * clips_per_batch, batch_sampler=None,
+                  sampler=dict(_delete_=True, type='PseudoVideoClipSampler',
+                               clip_length=clip_length),
+                  dataset=dict(pipeline=pipeline))
+    return pipeline, loader
+
+
 def dvis_model(detector: dict, *, num_layers: int, num_heads: int, feedforward_channels: int,
                clip_length: int, offline: bool = False, noise: Optional[str] = 'wa',
                reid_weight: float = 2.0, kernel_size: int = 5,
-               criterion: Optional[dict] = None) -> dict:
+               criterion: Optional[dict] = None,
+               detector_changes: Optional[dict] = None) -> dict:
     """A :class:`DVIS` model dict on ``detector`` (an image config's model):
     stage 1 (online: the referring tracker trains) or, with ``offline``,
     stage 2 (the temporal refiner trains, of the same size; offline
     inference).  ``criterion`` changes :class:`TubeMaskSetCriterion`'s
-    defaults (e.g. the matcher's points)."""
+    defaults (e.g. the matcher's points); ``detector_changes`` the image
+    model's settings (:class:`VideoPanopticSegmentor`).  On an
+    open-vocabulary image model (FC-CLIP, a text classifier) this is
+    OV-DVIS++: the tracker classifies in the same text space."""
     tracker = dict(type='ReferringTracker', num_layers=num_layers, num_heads=num_heads,
                    feedforward_channels=feedforward_channels, noise=noise, noise_ratio=0.5)
     model = dict(_delete_=True, type='DVIS', detector=detector, referring_tracker=tracker,
                  criterion=dict(dict(type='TubeMaskSetCriterion', reid_weight=reid_weight),
                                 **(criterion or {})),
                  clip_length=clip_length, mode='online', train_part='tracker')
+    if detector_changes:
+        model['detector_changes'] = detector_changes
     if offline:
         model.update(refiner=dict(type='TemporalRefiner', num_layers=num_layers,
                                   num_heads=num_heads,
@@ -491,8 +529,8 @@ def video_clip_data(dataset: str, *, clip_length: int, clips_per_batch: int = 1,
             video_evaluators())
 
 
-def zero_shot_video(dataset: str, detector: dict, tracker: dict, *,
-                    test_scale: Optional[Tuple[int, int]] = None
+def zero_shot_video(dataset: str, detector: Optional[dict], tracker: Optional[dict] = None, *,
+                    test_scale: Optional[Tuple[int, int]] = None, model: Optional[dict] = None
                     ) -> Tuple[dict, List[dict], List[dict], dict, dict, List[dict], List[dict]]:
     """Zero-shot video panoptic evaluation of a COCO-trained
     open-vocabulary image model (``detector``, the image config's model)
@@ -502,7 +540,11 @@ def zero_shot_video(dataset: str, detector: dict, tracker: dict, *,
     image config's (whole videos, frames in order, one process); the
     training loader stays the image config's (COCO); ``TextVocabularyHook``
     switches to the dataset's bundled vocabulary for validation and test.
-    The image config's checkpoint loads into the video model as it is."""
+    The image config's checkpoint loads into the video model as it is.
+    ``model``: a video model dict to use instead of ``detector`` +
+    ``tracker`` (e.g. OV-DVIS++: :func:`dvis_model` on the image model)."""
+    if (model is None) == (tracker is None):
+        raise ValueError('zero_shot_video needs a tracker or a model, not both')
     spec = _video_dataset(dataset)
     pipeline = test_pipeline(tuple(test_scale or spec['scale']), video=True)
     _, val_loader, test_loader = dataloaders(
@@ -510,8 +552,9 @@ def zero_shot_video(dataset: str, detector: dict, tracker: dict, *,
         train_pipeline=[], test_pipeline=pipeline, video=True, replace=True)
     vocab = spec['vocabulary']
     hooks = [dict(type='TextVocabularyHook', vocabularies=dict(val=vocab, test=vocab))]
-    model = dict(_delete_=True, type='VideoPanopticSegmentor', detector=detector,
-                 tracker=tracker)
+    if model is None:
+        model = dict(_delete_=True, type='VideoPanopticSegmentor', detector=detector,
+                     tracker=tracker)
     return (model, pipeline, tta_pipeline(tuple(test_scale or spec['scale'])), val_loader,
             test_loader, video_evaluators(), hooks)
 
@@ -607,6 +650,18 @@ def toy_text_classifier() -> dict:
     return dict(type='TextEmbeddingClassifier',
                 text_encoder=dict(type='SentenceTransformerTextEncoder'),
                 vocabulary=list(TOY_CLASSES), templates='none', init_temperature=0.01)
+
+
+def toy_open_vocab_detector(training_classes: Sequence[str], num_things: int) -> dict:
+    """``detector_changes`` that make the toy Mask2Former the open-vocabulary
+    toy model (configs/open_vocab/mask2former_r18_text-minilm_toy-open-vocab.py):
+    a text classifier on the frozen MiniLM encoder, trained on
+    ``training_classes`` (things first, ``num_things`` of them);
+    ``TextVocabularyHook`` switches to each dataset's own list."""
+    return dict(num_things_classes=num_things,
+                num_stuff_classes=len(training_classes) - num_things,
+                panoptic_head=dict(classifier=dict(toy_text_classifier(),
+                                                   vocabulary=list(training_classes))))
 
 
 def no_decay(*names: str) -> dict:

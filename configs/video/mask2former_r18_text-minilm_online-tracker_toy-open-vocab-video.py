@@ -15,7 +15,7 @@
 # Training is the image model's (on the base-class images); a trained
 # checkpoint of the image config loads into it as it is.
 _base_ = '../mask2former/mask2former_r18_toy.py'
-from mmpanoptic.config_builders import toy_video_data  # noqa: E402
+from mmpanoptic.config_builders import toy_open_vocab_detector, toy_video_data  # noqa: E402
 from mmpanoptic.datasets.toy_open_vocab import BASE_THINGS, NOVEL  # noqa: E402
 
 base_things = list(BASE_THINGS)
@@ -26,17 +26,10 @@ model = dict(
     _delete_=True,
     type='VideoPanopticSegmentor',
     detector={{_base_.model}},
-    detector_changes=dict(
-        num_things_classes=len(base_things),
-        num_stuff_classes=len(stuff),
-        panoptic_head=dict(classifier=dict(
-            type='TextEmbeddingClassifier',
-            text_encoder=dict(type='SentenceTransformerTextEncoder'),  # 384-d, offline
-            # the training vocabulary; TextVocabularyHook switches to each
-            # dataset's own class list (all 20 for the validation videos)
-            vocabulary=base_things + stuff,
-            templates='none',
-            init_temperature=0.01))),
+    # the toy text classifier (MiniLM, 384-d, offline) trained on the base
+    # classes; TextVocabularyHook switches to each dataset's own class list
+    # (all 20 for the validation videos)
+    detector_changes=toy_open_vocab_detector(base_things + stuff, len(base_things)),
     tracker=dict(type='OnlineMaskTracker', iou_thr=0.2, max_age=5, warp=True))
 
 # Evaluation on the open-vocabulary toy videos; training on the base-class

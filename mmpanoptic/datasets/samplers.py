@@ -142,6 +142,53 @@ class VideoClipSampler(Sampler):
 
 
 @DATA_SAMPLERS.register_module()
+class PseudoVideoClipSampler(Sampler):
+    """An endless stream of pseudo-video clips from an *image* dataset:
+    each image ``clip_length`` times in a row.  The training pipeline's
+    random resize / crop then makes every copy a different frame, and an
+    image's segment ids are the clip's track ids
+    (``LoadPanopticAnnotations(with_track_ids=True)``): OV-DVIS++ trains
+    its tracker on COCO this way (``coco_panoptic_video_ov``) so that the
+    video model never sees a video dataset.  (OV-DVIS++ also rotates the
+    copies; left to the pipeline here.)
+
+    Args:
+        dataset: any dataset (its length is used).
+        clip_length: copies per clip (>= 2).
+        shuffle: random image order per pass (else dataset order).
+        seed: random seed (synchronised across ranks when None).
+    """
+
+    def __init__(self, dataset, *, clip_length: int = 5, shuffle: bool = True,
+                 seed: Optional[int] = None) -> None:
+        if clip_length < 2:
+            raise ValueError(f'clip_length must be >= 2, got {clip_length}')
+        if len(dataset) == 0:
+            raise ValueError('PseudoVideoClipSampler: the dataset is empty')
+        self.rank, self.world_size = get_dist_info()
+        self.clip_length, self.shuffle = clip_length, shuffle
+        self.seed = sync_random_seed() if seed is None else seed
+        self.size = len(dataset)
+
+    def __iter__(self) -> Iterator[int]:
+        g = torch.Generator()
+        g.manual_seed(self.seed)
+        clips = itertools.count()
+        while True:
+            order = torch.randperm(self.size, generator=g).tolist() if self.shuffle \
+                else range(self.size)
+            for i in order:
+                if next(clips) % self.world_size == self.rank:
+                    yield from [i] * self.clip_length
+
+    def __len__(self) -> int:
+        return self.clip_length * self.size // self.world_size
+
+    def set_epoch(self, epoch: int) -> None:
+        """Not used: the stream is endless."""
+
+
+@DATA_SAMPLERS.register_module()
 class VideoBatchSampler:
     """One batch per video -- all its frames, in order (the test batches of
     a model that needs a whole video at once, e.g. :class:`DVIS` with its

@@ -80,6 +80,25 @@ def test_clips_are_evenly_spaced_frames_of_one_video_in_order():
         VideoClipSampler(ds, clip_length=1, seed=0)
 
 
+def test_pseudo_video_clips_repeat_each_image_and_visit_all():
+    """OV-DVIS++'s pseudo videos: each image clip_length times in a row,
+    every image once per pass."""
+    from mmpanoptic.datasets import PseudoVideoClipSampler
+    images = list(range(7))
+    stream = list(itertools.islice(iter(PseudoVideoClipSampler(images, clip_length=3,
+                                                               seed=0)), 3 * 7))
+    clips = [stream[c:c + 3] for c in range(0, len(stream), 3)]
+    assert all(len(set(c)) == 1 for c in clips)
+    assert sorted(c[0] for c in clips) == images and [c[0] for c in clips] != images
+    ordered = list(itertools.islice(iter(PseudoVideoClipSampler(images, clip_length=2,
+                                                                shuffle=False)), 6))
+    assert ordered == [0, 0, 1, 1, 2, 2]
+    with pytest.raises(ValueError, match='clip_length'):
+        PseudoVideoClipSampler(images, clip_length=1, seed=0)
+    with pytest.raises(ValueError, match='empty'):
+        PseudoVideoClipSampler([], seed=0)
+
+
 def test_video_batches_are_whole_videos_in_frame_order():
     from mmpanoptic.datasets import VideoBatchSampler, VideoSampler
     ds = FakeVideos()

@@ -289,3 +289,96 @@ def test_loading_an_image_checkpoint_warm_starts_the_tracker_on_the_segmenter():
         expected = mean @ tracker.class_embed.weight[:, -c:].t() + tracker.class_embed.bias
         for t in range(3):
             torch.testing.assert_close(cls[-1, :, t], expected, atol=1e-4, rtol=1e-4)
+
+
+def ov_dvis():
+    """OV-DVIS++ in small: DVIS on a tiny FC-CLIP (random CLIP towers), and
+    the FC-CLIP image model with the same weights; both keep every query
+    (random weights: low scores) so that there are segments to compare."""
+    from mmengine.runner.checkpoint import load_state_dict
+
+    from mmpanoptic.models.segmentors import DVIS
+
+    from .test_open_vocab_models import tiny_fcclip
+    torch.manual_seed(0)
+    image = tiny_fcclip()
+    with torch.no_grad():  # masks that vary over the image: several segments
+        image.panoptic_head.mask_embed[-1].weight.normal_(0, 1)
+        image.panoptic_head.mask_embed[-1].bias.zero_()
+        image.panoptic_head.cls_embed.proj.weight.normal_(0, 1)
+    torch.manual_seed(0)
+    blocks = dict(num_layers=1, num_heads=8, feedforward_channels=64)
+    model = DVIS(detector=tiny_fcclip(),
+                 referring_tracker=dict(type='ReferringTracker', noise=None, **blocks),
+                 refiner=dict(type='TemporalRefiner', kernel_size=3, **blocks)).eval()
+    load_state_dict(model, image.state_dict())  # the image checkpoint: warm start
+    for m in (image, model):  # mostly things: a segment per query
+        m.set_vocabulary(['person', 'car', 'dog', 'bird', 'sky'], num_things=4)
+    for m in (image, model.detector):
+        m.fusion.object_mask_thr, m.fusion.iou_thr = 0.0, 0.0
+    return image, model
+
+
+def video_samples(n, video=0, size=64):
+    return [DetDataSample(metainfo=dict(video_id=video, frame_id=t, img_shape=(size, size),
+                                        ori_shape=(size, size), batch_input_shape=(size, size),
+                                        pad_shape=(size, size))) for t in range(n)]
+
+
+def labelled(pred):
+    """(H, W) label map of a panoptic prediction (-1: no segment)."""
+    ids = pred.pred_panoptic_seg.sem_seg[0]
+    out = torch.full_like(ids, -1)
+    for s in pred.pred_panoptic_seg.segments_info:
+        out[ids == s['id']] = s['label']
+    return out
+
+
+def test_open_vocabulary_dvis_reproduces_fcclip_with_its_ensemble():
+    """On an FC-CLIP segmenter the tracker gets a text classifier in CLIP's
+    text space (sharing the encoder, stored once) and, warm-started from the
+    image checkpoint, the video model predicts FC-CLIP's own panoptic frames
+    (FC-CLIP's ensemble applied to the tracked masks)."""
+    image, model = ov_dvis()
+    cls_layer = model.referring_tracker.class_embed
+    assert type(cls_layer).__name__ == 'TextEmbeddingClassifier'
+    assert cls_layer.text_encoder is model.detector.classifier.text_encoder
+    assert cls_layer.vocabulary == model.detector.classifier.vocabulary
+    assert not any(k.startswith(('referring_tracker.class_embed.text_encoder',
+                                 'refiner.class_embed.text_encoder'))
+                   for k in model.state_dict())
+    frames = torch.randn(3, 3, 64, 64)
+    with torch.no_grad():
+        video = model.predict(frames, video_samples(3))
+        for t in range(3):
+            single = image.predict(frames[t:t + 1], video_samples(1))[0]
+            assert len(single.pred_panoptic_seg.segments_info) > 1
+            assert torch.equal(labelled(video[t]), labelled(single))
+            assert len(video[t].pred_panoptic_seg.segments_info) == \
+                len(single.pred_panoptic_seg.segments_info)
+
+
+def test_open_vocabulary_dvis_switches_every_class_layer():
+    """set_vocabulary reaches the segmenter, the tracker and the refiner;
+    offline, each track keeps one class of the new vocabulary."""
+    _, model = ov_dvis()
+    model.set_vocabulary(['person, people', 'solar panel', 'sky', 'road'], num_things=2)
+    for part in (model.detector.classifier, model.referring_tracker.class_embed,
+                 model.refiner.class_embed):
+        assert part.num_classes == 4
+    frames = torch.randn(4, 3, 64, 64)
+    with torch.no_grad():
+        queries, normed, feats = model.segment_frames(frames[:1], video_samples(1))
+        model.referring_tracker.reset()
+        assert model.referring_tracker(queries, normed, feats)['cls'].shape[-1] == 5
+        online = model.predict(frames, video_samples(4))
+        model.mode = 'offline'
+        offline = model.predict(frames, video_samples(4, video=1))
+    for out in (online, offline):
+        labels = [s['label'] for o in out for s in o.pred_panoptic_seg.segments_info]
+        assert labels and set(labels) <= {0, 1, 2, 3}
+    tracks = {}
+    for o in offline:
+        for s in o.pred_panoptic_seg.segments_info:
+            tracks.setdefault(s['id'], set()).add(s['label'])
+    assert tracks and all(len(labels) == 1 for labels in tracks.values())

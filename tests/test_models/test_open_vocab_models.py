@@ -278,19 +278,24 @@ def test_knet_stores_its_shared_text_encoder_once():
     assert len(model.text_classifiers()) == 3 and len(encoders) == 1
 
 
-@pytest.mark.parametrize('dataset,classes', [('vipseg', 124), ('cityscapes-vps', 19),
-                                             ('kitti-step', 19)])
-def test_zero_shot_video_configs_track_with_the_datasets_vocabulary(dataset, classes):
-    """The COCO-trained FC-CLIP ConvNeXt-L + online tracker (tiny random
-    towers here) switched to the video dataset's bundled vocabulary: every
-    frame's labels are in it and a segment keeps its id across two frames
-    that are the same picture."""
+ZERO_SHOT_VIDEO = 'fcclip_clip-convnext-l_online-tracker_coco-zero-shot_{}.py'
+OV_DVIS = '{}_fcclip_clip-convnext-l_coco-pseudo-video_zero-shot_vipseg.py'
+
+
+@pytest.mark.parametrize('config,classes', [
+    (ZERO_SHOT_VIDEO.format('vipseg'), 124), (ZERO_SHOT_VIDEO.format('cityscapes-vps'), 19),
+    (ZERO_SHOT_VIDEO.format('kitti-step'), 19), (OV_DVIS.format('ov-dvis'), 124),
+    (OV_DVIS.format('ov-dvis-offline'), 124)])
+def test_zero_shot_video_configs_track_with_the_datasets_vocabulary(config, classes):
+    """The COCO-trained FC-CLIP ConvNeXt-L + online tracker, or OV-DVIS++
+    (online / offline) on it (tiny random towers here) switched to the
+    video dataset's bundled vocabulary: every frame's labels are in it and
+    a segment keeps its id across two frames that are the same picture."""
     from mmpanoptic.models.backbones import CLIPConvNeXt
     from mmpanoptic.vocabularies import load_vocabulary
 
     from ..test_configs import without_clip_weights
-    cfg = Config.fromfile(osp.join(
-        ROOT, f'configs/video/fcclip_clip-convnext-l_online-tracker_coco-zero-shot_{dataset}.py'))
+    cfg = Config.fromfile(osp.join(ROOT, 'configs/video', config))
     detector = cfg.model.detector
     without_clip_weights(detector, cfg.clip_checkpoint)
     torch.manual_seed(0)
@@ -309,12 +314,11 @@ def test_zero_shot_video_configs_track_with_the_datasets_vocabulary(dataset, cla
     assert cfg.test_dataloader.dataset.type == 'VideoPanopticDataset'
     model.set_vocabulary(vocab.classes, vocab.num_things)
     x = torch.randn(1, 3, 64, 64)
-    frames = []
-    with torch.no_grad():
-        for t in range(2):
-            s = sample()
-            s.set_metainfo(dict(video_id=0, frame_id=t))
-            frames.append(model.predict(x, [s])[0].pred_panoptic_seg)
+    samples = [sample() for _ in range(2)]
+    for t, s in enumerate(samples):
+        s.set_metainfo(dict(video_id=0, frame_id=t))
+    with torch.no_grad():  # one batch: the offline model's whole video
+        frames = [s.pred_panoptic_seg for s in model.predict(torch.cat([x, x]), samples)]
     for pred in frames:
         assert pred.segments_info and all(0 <= s['label'] < classes for s in pred.segments_info)
     ids = [{s['id'] for s in pred.segments_info} for pred in frames]

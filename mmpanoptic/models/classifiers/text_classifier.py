@@ -152,6 +152,18 @@ class TextEmbeddingClassifier(nn.Module):
         return torch.cat([self.class_logits(x, scale), void[..., None]], dim=-1)
 
 
+def text_classifier_like(layer: TextEmbeddingClassifier,
+                         in_channels: int) -> TextEmbeddingClassifier:
+    """A new text class layer for ``in_channels``-wide embeddings with
+    ``layer``'s vocabulary, templates and synonym rule, sharing its text
+    encoder (stored by ``layer`` only): a second class layer in the same
+    text space, e.g. DVIS's tracker on an open-vocabulary segmenter
+    (OV-DVIS++)."""
+    return TextEmbeddingClassifier(in_channels=in_channels, text_encoder=layer.text_encoder,
+                                   vocabulary=list(layer.vocabulary), templates=layer.templates,
+                                   own_text_encoder=False, synonym_reduce=layer.synonym_reduce)
+
+
 def build_class_layer(classifier: Optional[dict], in_channels: int, num_classes: int,
                       text_encoder: Optional[nn.Module] = None) -> nn.Module:
     """The ``C + 1``-way class layer of a query head: ``nn.Linear`` by default,

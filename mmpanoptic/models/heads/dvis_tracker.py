@@ -48,20 +48,38 @@ def zero_(layer: nn.Module) -> None:
         nn.init.zeros_(layer.bias)
 
 
+def _class_linear(layer: nn.Module) -> Optional[nn.Linear]:
+    """The linear map of a class layer: the ``nn.Linear`` itself or a text
+    classifier's projection (None otherwise)."""
+    if isinstance(layer, nn.Linear):
+        return layer
+    proj = getattr(layer, 'proj', None)
+    return proj if isinstance(proj, nn.Linear) else None
+
+
 def _copy_heads(dst_norm: nn.LayerNorm, dst_mask: nn.Module, dst_cls: nn.Module,
-                src_norm: nn.LayerNorm, src_mask: nn.Module, src_cls: nn.Module) -> bool:
-    """Copy the output norm, the mask MLP and (both plain linear layers)
-    the class layer into the last ``in_features`` columns of ``dst_cls``
-    (zeros for the others); False when the class layers are not linear."""
+                src_norm: nn.LayerNorm, src_mask: nn.Module, src_cls: nn.Module,
+                src_columns: Optional[int] = None) -> bool:
+    """Copy the output norm, the mask MLP and the class layer's linear map
+    (``src_columns``: only its last columns) into the last columns of
+    ``dst_cls``'s (zeros for the others).  Two text classifiers
+    (:class:`TextEmbeddingClassifier`, OV-DVIS++) also get the same void
+    embedding and temperature, so they give the same logits.  False when the
+    class layers are not of one kind with a linear map."""
     dst_norm.load_state_dict(src_norm.state_dict())
     dst_mask.load_state_dict(src_mask.state_dict())
-    if not (isinstance(dst_cls, nn.Linear) and isinstance(src_cls, nn.Linear)):
+    dst_lin, src_lin = _class_linear(dst_cls), _class_linear(src_cls)
+    if dst_lin is None or src_lin is None or type(dst_cls) is not type(src_cls):
         return False
-    c = src_cls.in_features
+    weight = src_lin.weight if src_columns is None else src_lin.weight[:, -src_columns:]
+    c = weight.shape[1]
     with torch.no_grad():
-        dst_cls.weight.zero_()
-        dst_cls.weight[:, -c:] = src_cls.weight
-        dst_cls.bias.copy_(src_cls.bias)
+        dst_lin.weight.zero_()
+        dst_lin.weight[:, -c:] = weight
+        dst_lin.bias.copy_(src_lin.bias)
+        if dst_cls is not dst_lin:
+            dst_cls.void_embedding.copy_(src_cls.void_embedding)
+            dst_cls.logit_scale.copy_(src_cls.logit_scale)
     return True
 
 
@@ -182,8 +200,10 @@ class ReferringTracker(BaseModule):
         then predicts exactly the segmenter's classes and masks, in track
         order; training only has to learn the tracking.  (DVIS trains its
         tracker from a random start for 20k iterations; on the toy videos
-        this start is what lets 600 steps suffice.)  Returns False, copying
-        the norm and mask MLP only, when a class layer is not linear."""
+        this start is what lets 600 steps suffice.)  Text classifiers
+        (OV-DVIS++) are copied the same way (projection, void embedding,
+        temperature).  Returns False, copying the norm and mask MLP only,
+        when the class layers are of other kinds."""
         return _copy_heads(self.decoder_norm, self.mask_embed, self.class_embed,
                            head.transformer_decoder.post_norm, head.mask_embed, head.cls_embed)
 
@@ -310,16 +330,10 @@ class TemporalRefiner(BaseModule):
         its class logits averaged over the frames.  As
         :meth:`ReferringTracker.warm_start`."""
         self.mask_feature_proj.load_state_dict(tracker.mask_feature_proj.state_dict())
-        if not isinstance(tracker.class_embed, nn.Linear):
-            return _copy_heads(self.decoder_norm, self.mask_embed, self.class_embed,
-                               tracker.decoder_norm, tracker.mask_embed, tracker.class_embed)
-        half = nn.Linear(self.class_embed.in_features, self.class_embed.out_features)
-        c = half.in_features
-        with torch.no_grad():
-            half.weight.copy_(tracker.class_embed.weight[:, -c:])
-            half.bias.copy_(tracker.class_embed.bias)
+        own = _class_linear(self.class_embed)
         return _copy_heads(self.decoder_norm, self.mask_embed, self.class_embed,
-                           tracker.decoder_norm, tracker.mask_embed, half)
+                           tracker.decoder_norm, tracker.mask_embed, tracker.class_embed,
+                           src_columns=own.in_features if own is not None else None)
 
     def forward(self, tracked: Tensor, aligned: Tensor,
                 mask_features: Tensor) -> Tuple[Tensor, Tensor]:

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from mmpanoptic.registry import MODELS
 
 from ..builder import merged_config
+from ..classifiers.text_classifier import text_classifier_like
 from ..criteria import clip_targets
 from ..fusion.base import add_pred_to_samples
 from .video_segmentor import VideoPanopticSegmentor
@@ -48,6 +49,18 @@ class DVIS(VideoPanopticSegmentor):
     constant memory) or ``mode='offline'`` (the refiner's, over each whole
     video; test batches must be whole videos: ``VideoBatchSampler``).  The
     same checkpoint runs both when it holds a refiner.
+
+    Open vocabulary (OV-DVIS++): on a segmenter with a text classifier
+    (``FCCLIP``, or a Mask2Former with ``TextEmbeddingClassifier``) the
+    tracker and the refiner get text classifiers too (unless their config
+    names a ``classifier``), in the same text space, sharing the
+    segmenter's text encoder; :meth:`set_vocabulary` switches all of them.
+    The segmenter's :meth:`adjust_outputs` (FC-CLIP's ensemble with the
+    frozen CLIP's mask-pooled scores) is applied to the tracked masks of
+    each frame; offline, the ensembled log-probabilities of a track are
+    averaged over the video, so a track keeps one class.  (OV-DVIS++ pools
+    the CLIP features of a track over the whole video before classifying;
+    an online model here classifies each frame as it comes.)
 
     Args:
         detector: the image model config (its weights: ``load_from`` an
@@ -91,6 +104,7 @@ class DVIS(VideoPanopticSegmentor):
                     mask_dims=head.mask_embed[-1].out_features)
         self.referring_tracker = MODELS.build(merged_config(dims, referring_tracker))
         self.refiner = MODELS.build(merged_config(dims, refiner)) if refiner else None
+        self._text_class_layers(referring_tracker, refiner)
         self.criterion = MODELS.build(merged_config(
             dict(num_classes=self.detector.num_classes), criterion))
         self.clip_length = clip_length
@@ -100,6 +114,27 @@ class DVIS(VideoPanopticSegmentor):
         for part in frozen:
             part.requires_grad_(False)
         self.register_load_state_dict_post_hook(_warm_start_missing_parts)
+
+    def _text_class_layers(self, tracker_cfg: dict, refiner_cfg: Optional[dict]) -> None:
+        """On an open-vocabulary segmenter the tracker and the refiner
+        classify in its text space (their configs may name their own
+        ``classifier`` instead)."""
+        texts = getattr(self.detector, 'text_classifiers', lambda: [])()
+        if not texts:
+            return
+        for part, cfg in ((self.referring_tracker, tracker_cfg), (self.refiner, refiner_cfg)):
+            if part is not None and not cfg.get('classifier'):
+                part.class_embed = text_classifier_like(texts[0],
+                                                        part.class_embed.in_features)
+
+    def set_vocabulary(self, classes: Sequence, num_things: int) -> None:
+        """The segmenter's, the tracker's and the refiner's classes (see
+        :meth:`VideoPanopticSegmentor.set_vocabulary`)."""
+        super().set_vocabulary(classes, num_things)
+        for part in (self.referring_tracker, self.refiner):
+            layer = getattr(part, 'class_embed', None)
+            if hasattr(layer, 'set_vocabulary'):
+                layer.set_vocabulary(classes)
 
     @property
     def needs_whole_video(self) -> bool:
@@ -115,14 +150,23 @@ class DVIS(VideoPanopticSegmentor):
         return self
 
     @torch.no_grad()
-    def segment_frames(self, inputs: Tensor, samples) -> Tuple[Tensor, Tensor, Tensor]:
+    def segment_frames(self, inputs: Tensor, samples, with_features: bool = False) -> Tuple:
         """The frozen segmenter on (B, 3, H, W) frames: raw queries and
-        normed queries (B, Q, C), mask features (B, D, h, w)."""
+        normed queries (B, Q, C), mask features (B, D, h, w) and, with
+        ``with_features``, the last backbone level (what
+        :meth:`adjust_outputs` pools, e.g. FC-CLIP's frozen CLIP features)."""
         head = self.detector.panoptic_head
         x = self.detector.extract_feat(inputs)
         _, _, queries, mask_features = head.forward_with_queries(
             x, [s.metainfo for s in samples], with_mask_features=True)
-        return queries, head.transformer_decoder.post_norm(queries), mask_features
+        out = (queries, head.transformer_decoder.post_norm(queries), mask_features)
+        return out + (x[-1],) if with_features else out
+
+    def _adjusted(self, cls: Tensor, masks: Tensor, features: Tensor) -> Tensor:
+        """The segmenter's :meth:`adjust_outputs` on tracked (B, Q, ...)
+        logits (FC-CLIP: the ensemble with CLIP's scores of the masks)."""
+        return self.detector.adjust_outputs(dict(cls_logits=cls, mask_logits=masks),
+                                            [features])['cls_logits']
 
     def track_clips(self, queries: Tensor, normed: Tensor,
                     mask_features: Tensor) -> Dict[str, Tensor]:
@@ -158,7 +202,8 @@ class DVIS(VideoPanopticSegmentor):
 
     def predict(self, inputs: Tensor, data_samples):
         """Per-frame panoptic predictions with track ids (see the class doc)."""
-        queries, normed, feats = self.segment_frames(inputs, data_samples)
+        queries, normed, feats, image = self.segment_frames(inputs, data_samples,
+                                                             with_features=True)
         if self.mode == 'online':
             for i, sample in enumerate(data_samples):
                 new = self._new_pass(sample)
@@ -167,15 +212,20 @@ class DVIS(VideoPanopticSegmentor):
                     self.tracker.reset()
                 out = self.referring_tracker(queries[i:i + 1], normed[i:i + 1],
                                              feats[i:i + 1])
-                self._finish(sample, out['cls'][-1], out['masks'][-1], out['tracked'][0], new)
+                cls = self._adjusted(out['cls'][-1], out['masks'][-1], image[i:i + 1])
+                self._finish(sample, cls, out['masks'][-1], out['tracked'][0], new)
             return data_samples
         for start, stop in self._whole_videos(data_samples):
             out = self.track_clips(queries[None, start:stop], normed[None, start:stop],
                                    feats[None, start:stop])
             cls, masks = self.refiner(out['tracked'], out['aligned'], feats[None, start:stop])
+            cls, masks = cls[-1, 0], masks[-1, 0]  # (T, Q, ...)
+            adjusted = self._adjusted(cls, masks, image[start:stop])
+            if adjusted is not cls:  # one class per track: the mean over the video
+                adjusted = adjusted.mean(0, keepdim=True).expand_as(adjusted)
             self.tracker.reset()
             for t in range(stop - start):
-                self._finish(data_samples[start + t], cls[-1, :, t], masks[-1, :, t],
+                self._finish(data_samples[start + t], adjusted[t:t + 1], masks[t:t + 1],
                              out['tracked'][0, t], t == 0)
         return data_samples
 

@@ -83,8 +83,12 @@ def test_config_builds(path, monkeypatch, tmp_path):
         from pathlib import Path
 
         from mmpanoptic.testing.diffusion import tiny_stable_diffusion
-        sd, clip = tiny_stable_diffusion(Path(tmp_path))
+        # the captioner's CLIP embeds in the text tower's width: ODISE's
+        # CLIP head (MaskCLIP) is the same CLIP
+        sd, clip = tiny_stable_diffusion(Path(tmp_path), captioner_dim=768)
         cfg.model.backbone.update(pretrained=sd, captioner=clip)
+        if cfg.model.get('clip_head'):
+            cfg.model.clip_head.update(pretrained=clip, last_layer=1)
     if 'clip_folder' in cfg:  # SAN: the user's transformers CLIP; a small random one here
         from pathlib import Path
 

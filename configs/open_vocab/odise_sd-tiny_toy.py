@@ -3,7 +3,10 @@
 # transformers' CLIP text encoder and, for the implicit captioner, a CLIP
 # vision tower; random weights, frozen as ODISE freezes its diffusion model)
 # read at ODISE's taps, projected to 4 strides, under the toy Mask2Former
-# with the MiniLM text classifier.  It checks that the projections, the
+# with the MiniLM text classifier on the queries (ODISE's mask-pooled class
+# embedding, its text-side projection and MaskCLIP head are in the full
+# config; on this toy they learned less in the default tier's 100 steps, and a
+# random CLIP would only add noise).  It checks that the projections, the
 # captioner's conditioning and the mask decoder learn on frozen diffusion
 # features; ODISE's claims need Stable Diffusion's weights
 # (configs/open_vocab/odise_sd-v1.3_label_coco-panoptic.py).

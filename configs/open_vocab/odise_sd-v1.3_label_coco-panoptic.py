@@ -11,10 +11,16 @@
 #                     openai/clip-vit-large-patch14-336
 #   clip_checkpoint:  OpenAI's ViT-L-14-336px.pt (the text tower)
 #   python tools/train.py configs/open_vocab/odise_sd-v1.3_label_coco-panoptic.py
+# As ODISE: each query is classified from its mask-pooled embedding
+# (PooledMaskEmbed, 256-d) against CLIP text embeddings projected to 256
+# (CategoryEmbed's text_proj; the void embedding starts as the empty text's);
+# at test time MaskCLIP on the captioner's CLIP ViT-L/14-336 classifies each
+# mask too and the two are ensembled (PoolingCLIPHead: alpha 0.3 seen /
+# beta 0.7 unseen).
 # Differs from the official code on purpose (docs/open_vocabulary.md):
-# - the class layer is our TextEmbeddingClassifier on the query embeddings;
-#   ODISE pools mask features (PooledMaskEmbed) and adds a CLIP-pooling
-#   ensemble head at test time (alpha 0.3 / beta 0.7), not built here;
+# - one prompt template set (ViLD's) for both classifiers (ODISE: its
+#   prompt-engineered COCO names for training, "a photo of a {}." for the
+#   CLIP head);
 # - images are used at their size (padded to a multiple of 64), not resized
 #   to 512 px with sliding windows;
 # - the diffusion model stays frozen (its UNet is not given gradients).
@@ -29,6 +35,12 @@ captioner_folder = 'checkpoints/clip-vit-large-patch14-336'
 clip_checkpoint = 'checkpoints/ViT-L-14-336px.pt'
 image_size = (1024, 1024)
 model = dict(
+    type='ODISE',
+    alpha=0.3,
+    beta=0.7,
+    # MaskCLIP at test time (the captioner's CLIP; last_layer is SAN's split,
+    # unused by MaskCLIP, which runs every layer)
+    clip_head=dict(type='CLIPViT', pretrained=captioner_folder),
     # ODISE's input: RGB in [-1, 1] (its pixel_mean 0 / std 255, then (x - 0.5) / 0.5)
     data_preprocessor=dict(
         mean=[127.5, 127.5, 127.5],
@@ -51,8 +63,10 @@ model = dict(
     panoptic_head=dict(
         in_channels=[512, 512, 512, 512],
         num_queries=100,
+        pooled_mask_embed=dict(projection_dim=256),
         classifier=dict(
             type='TextEmbeddingClassifier',
+            project='text',
             text_encoder=dict(type='CLIPTextEncoder', model_name='ViT-L-14',
                               checkpoint=clip_checkpoint, act='quick_gelu'),  # OpenAI CLIP
             vocabulary='coco_panoptic',

@@ -21,7 +21,7 @@ def tiny_tokenizer(folder):
                          model_max_length=77)
 
 
-def tiny_stable_diffusion(root: Path) -> Tuple[str, str]:
+def tiny_stable_diffusion(root: Path, *, captioner_dim: int = 24) -> Tuple[str, str]:
     """A Stable Diffusion 1.x-layout folder (4 UNet levels, 3 resnets per
     decoder level, a 4-level VAE, a CLIP text encoder) and a CLIP vision
     folder for the captioner, with random weights."""
@@ -55,7 +55,8 @@ def tiny_stable_diffusion(root: Path) -> Tuple[str, str]:
         part.save_pretrained(str(root / 'sd' / name))
     CLIPVisionModelWithProjection(CLIPVisionConfig(
         hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-        image_size=32, patch_size=8, projection_dim=24)).save_pretrained(str(root / 'clip'))
+        image_size=32, patch_size=8,
+        projection_dim=captioner_dim)).save_pretrained(str(root / 'clip'))
     return str(root / 'sd'), str(root / 'clip')
 
 

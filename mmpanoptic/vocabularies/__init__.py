@@ -9,7 +9,7 @@ as ``{"name", "source", "classes": [{"name": "person", "isthing": 1}, ...]}``;
 a class name may list synonyms separated by commas (``"sofa, couch"``), which
 the text classifier averages.  Bundled: ``coco_panoptic`` (133),
 ``ade20k_150``, ``cityscapes`` (19), ``mapillary_vistas`` (65), and the
-semantic benchmarks ``ade20k_847``, ``pascal_context_59``,
+semantic benchmarks ``ade20k_847``, ``coco_stuff_171``, ``pascal_context_59``,
 ``pascal_context_459`` (all classes stuff).  A path to a file of the same
 format works too.
 

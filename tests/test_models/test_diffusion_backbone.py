@@ -18,7 +18,9 @@ from ..e2e_utils import ROOT  # noqa: E402
 
 @pytest.fixture(scope='module')
 def folders(tmp_path_factory):
-    return tiny_stable_diffusion(tmp_path_factory.mktemp('odise'))
+    # the captioner's CLIP embeds in the tiny text tower's 32 dims below: it
+    # is also ODISE's MaskCLIP head
+    return tiny_stable_diffusion(tmp_path_factory.mktemp('odise'), captioner_dim=32)
 
 
 def test_features_are_odise_taps_at_four_strides_and_only_the_new_parts_train(folders):
@@ -90,7 +92,8 @@ def test_missing_folder_parts_are_named(tmp_path):
 
 def test_odise_config_builds_and_predicts_on_the_tiny_diffusion_model(folders):
     """configs/open_vocab/odise_*: the config's model with the tiny folders
-    (and a tiny CLIP text tower) predicts panoptic segments."""
+    (and a tiny CLIP text tower; the captioner's CLIP as the MaskCLIP head)
+    predicts panoptic segments."""
     from mmdet.structures import DetDataSample
 
     from mmpanoptic.models.classifiers.text_encoders import CLIPTextEncoder
@@ -98,6 +101,8 @@ def test_odise_config_builds_and_predicts_on_the_tiny_diffusion_model(folders):
     cfg = Config.fromfile(osp.join(ROOT, 'configs/open_vocab/odise_sd-v1.3_label_coco-panoptic.py'))
     assert cfg.model.backbone.type == 'DiffusionBackbone'
     cfg.model.backbone.update(pretrained=sd, captioner=clip, projection_dim=64)
+    assert cfg.model.type == 'ODISE' and cfg.model.clip_head.pretrained == cfg.captioner_folder
+    cfg.model.clip_head.update(pretrained=clip, last_layer=1)
     cfg.model.panoptic_head.in_channels = [64] * 4
     cfg.model.panoptic_head.num_queries = 20
     cfg.model.panoptic_head.classifier.text_encoder = CLIPTextEncoder(arch=(32, 32, 4, 1))

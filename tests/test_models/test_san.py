@@ -130,3 +130,30 @@ def test_zero_shot_semantic_configs_give_semantic_maps_in_the_vocabulary(clip_fo
         out = model.predict(torch.randn(1, 3, 64, 64), [sample])[0]
     sem = out.pred_sem_seg.sem_seg
     assert sem.shape[-2:] == (64, 64) and 0 <= int(sem.min()) and int(sem.max()) < classes
+
+
+def test_maskclip_of_a_full_mask_is_clips_image_embedding(clip_folder):
+    """ODISE's MaskCLIP (:meth:`CLIPViT.mask_embed`): a mask token that sees
+    every patch and the class token is the class token, so its embedding is
+    transformers' image embedding of the image resized to CLIP's input; a
+    mask over part of the image gives another embedding, an empty one a
+    finite one (the class token alone), and the result does not depend on
+    the other masks of the batch."""
+    from transformers import CLIPVisionModelWithProjection
+    ref = CLIPVisionModelWithProjection.from_pretrained(clip_folder).eval()
+    ours = CLIPViT(pretrained=clip_folder, last_layer=2)
+    x = torch.randn(2, 3, 48, 80)  # any size: resized to CLIP's 64 x 64
+    masks = torch.full((2, 3, 12, 20), -10.0)
+    masks[:, 0] = 10.0  # everything
+    masks[:, 1, :, :10] = 10.0  # the left half
+    with torch.no_grad():
+        resized = torch.nn.functional.interpolate(x, size=(64, 64), mode='bilinear',
+                                                  align_corners=False)
+        expected = ref(pixel_values=resized).image_embeds
+        emb = ours.mask_embed(x, masks)
+        alone = ours.mask_embed(x, masks[:, 1:2])
+    assert emb.shape == (2, 3, 24) and emb.isfinite().all()
+    torch.testing.assert_close(emb[:, 0], expected, atol=1e-5, rtol=1e-5)
+    assert (emb[:, 1] - expected).abs().max() > 1e-3
+    assert (emb[:, 2] - emb[:, 1]).abs().max() > 1e-3
+    torch.testing.assert_close(alone[:, 0], emb[:, 1], atol=1e-5, rtol=1e-5)

@@ -110,3 +110,22 @@ def test_mask2former_head_takes_the_text_classifier():
     cfg.model.panoptic_head.classifier['vocabulary'] = names[:3]
     with pytest.raises(ValueError, match='3 classes, the model 8'):
         MODELS.build(cfg.model)
+
+
+def test_fixed_temperature_is_a_buffer_and_checkpoints_load_either_way():
+    """learn_temperature=False (SAN: CLIP's fixed scale 100) keeps the
+    scale out of the parameters; a state dict of either kind loads into the
+    other."""
+    fixed = TextEmbeddingClassifier(in_channels=4, text_encoder=CountingEncoder(),
+                                    vocabulary=['a', 'b'], init_temperature=0.01,
+                                    learn_temperature=False)
+    learned = TextEmbeddingClassifier(in_channels=4, text_encoder=CountingEncoder(),
+                                      vocabulary=['a', 'b'], init_temperature=0.07)
+    assert 'logit_scale' not in dict(fixed.named_parameters())
+    assert float(fixed.logit_scale_value()) == pytest.approx(100.0)
+    fixed.load_state_dict(learned.state_dict())
+    assert float(fixed.logit_scale_value()) == pytest.approx(1 / 0.07)
+    learned.load_state_dict(TextEmbeddingClassifier(
+        in_channels=4, text_encoder=CountingEncoder(), vocabulary=['a'], init_temperature=0.01,
+        learn_temperature=False).state_dict())
+    assert float(learned.logit_scale_value()) == pytest.approx(100.0)

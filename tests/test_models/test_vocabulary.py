@@ -15,7 +15,7 @@ from mmpanoptic.vocabularies import (
 @pytest.mark.parametrize('name,total,things', [
     ('coco_panoptic', 133, 80), ('ade20k_150', 150, 100), ('cityscapes', 19, 8),
     ('mapillary_vistas', 65, 37), ('pascal_context_59', 59, 0), ('ade20k_847', 847, 0),
-    ('pascal_context_459', 459, 0), ('vipseg', 124, 58)])
+    ('pascal_context_459', 459, 0), ('vipseg', 124, 58), ('coco_stuff_171', 171, 0)])
 def test_bundled_vocabularies_have_published_sizes(name, total, things):
     vocab = load_vocabulary(name)
     assert len(vocab.classes) == total and vocab.num_things == things
@@ -48,9 +48,14 @@ def test_bundled_vocabularies_agree_with_reference_lists():
     assert sum(c.split(',')[0].strip() in a847 for c in ade.classes) >= 145
     pc459 = set(load_vocabulary('pascal_context_459').classes)
     assert len(set(pc) & pc459) == 58  # all of PC-59 but 'diningtable' ('table' in 459)
+    # COCO-Stuff-164K: mmseg's 171 classes in its label order; COCO
+    # panoptic's things are the first 80 of them
+    stuff171 = load_vocabulary('coco_stuff_171').classes
+    assert stuff171 == list(get_classes('cocostuff'))
+    assert stuff171[:80] == coco.thing_classes
     assert set(list_vocabularies()) == {
         'ade20k_847', 'pascal_context_459', 'coco_panoptic', 'ade20k_150', 'cityscapes',
-        'mapillary_vistas', 'pascal_context_59', 'vipseg'}
+        'mapillary_vistas', 'pascal_context_59', 'vipseg', 'coco_stuff_171'}
     # VIPSeg: label order (ids 0..123) of its categories, things as flagged there
     vip = vocabulary_entries('vipseg')
     assert [c['name'] for c in vip[:3]] == ['wall', 'ceiling', 'door']

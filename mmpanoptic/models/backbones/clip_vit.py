@@ -163,6 +163,42 @@ class CLIPViT(nn.Module):
         mask[..., :q, q + 1:] = bias
         return mask
 
+    def mask_embed(self, x: Tensor, mask_logits: Tensor) -> Tensor:
+        """(B, Q, D) CLIP embeddings of Q masks by MaskCLIP, as ODISE's test
+        head uses it (``MaskCLIP.get_mask_embed``; not normalised): the image
+        resized to CLIP's square input (e.g. 336 px), each mask resized to it,
+        max-pooled over each patch and kept where sigmoid >= 0.5; one copy of
+        the class token per mask (after the pre-norm) runs through *every*
+        layer seeing the class token and its mask's patches only (no mask
+        token sees a mask token, itself included), while the class and
+        patch tokens run as in CLIP.  A mask that covers the image gives
+        CLIP's image embedding; an empty one sees the class token alone.
+
+        Args:
+            x: (B, 3, H, W) normalised with CLIP's mean / std.
+            mask_logits: (B, Q, h, w) at any resolution.
+        """
+        size = (self.grid * self.patch_size, ) * 2
+        x = F.interpolate(x, size=size, mode='bilinear', align_corners=False)
+        masks = F.interpolate(mask_logits, size=size, mode='bilinear',
+                              align_corners=False).sigmoid()
+        hidden = F.max_pool2d(masks, self.patch_size, self.patch_size).flatten(2) < 0.5
+        b, q = hidden.shape[:2]
+        patches = self.embeddings.patch_embedding(x).flatten(2).transpose(1, 2)
+        cls = self.embeddings.class_embedding.expand(b, 1, -1)
+        tokens = self.pre_layrnorm(torch.cat([cls, patches], 1) + self.positions(self.grid,
+                                                                                   self.grid))
+        tokens = torch.cat([tokens[:, :1].expand(b, q, -1), tokens], 1)
+        n = tokens.shape[1]
+        blocked = torch.zeros(b, 1, n, n, dtype=torch.bool, device=x.device)
+        blocked[..., :q] = True  # nobody sees a mask token
+        blocked[:, 0, :q, q + 1:] = hidden  # a mask token sees its patches only
+        mask = torch.zeros(blocked.shape, dtype=tokens.dtype, device=x.device)
+        mask = mask.masked_fill(blocked, float('-inf'))
+        for layer in self.layers:
+            tokens = self._layer(layer, tokens, mask)
+        return self.visual_projection(self.post_layernorm(tokens[:, :q]))
+
     def image_embed(self, x: Tensor) -> Tensor:
         """(B, D) CLIP's image embedding through the same code (all layers,
         the class token): what ``CLIPVisionModelWithProjection`` returns."""

@@ -63,6 +63,19 @@ def mask_pool(features: Tensor, mask_logits: Tensor, binary: bool = True) -> Ten
     return pooled / (norm + 1e-8 if binary else norm.clamp(min=1e-6))
 
 
+def synonym_set(vocabulary) -> set:
+    """Every name of every class (lower case) of a vocabulary of synonym
+    tuples."""
+    return {s.strip().lower() for synonyms in vocabulary for s in synonyms}
+
+
+def seen_classes(vocabulary, seen_names: set) -> Tensor:
+    """(C,) bool: the classes of ``vocabulary`` sharing a name with the
+    training classes' ``seen_names`` (FC-CLIP's / ODISE's
+    ``category_overlapping_mask``)."""
+    return torch.tensor([bool(synonym_set([c]) & seen_names) for c in vocabulary])
+
+
 def geometric_ensemble(in_vocab_logits: Tensor, out_vocab_logits: Tensor, seen: Tensor, *,
                        alpha: float = 0.4, beta: float = 0.8, void: str = 'separate',
                        valid=None, eps: float = 1e-8) -> Tensor:

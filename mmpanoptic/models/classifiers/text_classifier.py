@@ -54,9 +54,16 @@ class TextEmbeddingClassifier(nn.Module):
             classifier (K-Net's stages share one), so it is stored once.
         synonym_reduce: ``'max'`` (FC-CLIP: max over the synonyms' logits)
             or ``'mean'`` (one averaged embedding per class).
-        project: a learned linear map of the embeddings into the text space;
-            ``False`` for embeddings already there (SAN's CLIP [SOS] tokens;
+        project: ``True``: a learned linear map of the embeddings into the
+            text space; ``'text'``: a learned linear map of the text
+            embeddings (and the void embedding, which then starts as the
+            encoder's embedding of the empty text) into the embeddings'
+            space (ODISE's ``CategoryEmbed.text_proj``); ``False``:
+            embeddings already in the text space (SAN's CLIP [SOS] tokens;
             ``in_channels`` must then be the text space's size).
+        learn_temperature: learn the logit scale (default); False keeps
+            ``1 / init_temperature`` fixed, as SAN keeps CLIP's 100 (a
+            buffer, so checkpoints of either kind load into the other).
 
     It replaces a query head's ``nn.Linear(C_in, C + 1)`` class layer
     (``Mask2FormerQueryHead(classifier=...)``).
@@ -66,7 +73,8 @@ class TextEmbeddingClassifier(nn.Module):
                  vocabulary: Union[str, Sequence[ClassName]],
                  templates: Union[str, Sequence[str]] = 'none',
                  init_temperature: float = 0.07, own_text_encoder: bool = True,
-                 synonym_reduce: str = 'max', project: bool = True) -> None:
+                 synonym_reduce: str = 'max', project: Union[bool, str] = True,
+                 learn_temperature: bool = True) -> None:
         super().__init__()
         if synonym_reduce not in ('max', 'mean'):
             raise ValueError(f"synonym_reduce must be 'max' or 'mean', got {synonym_reduce!r}")
@@ -81,15 +89,27 @@ class TextEmbeddingClassifier(nn.Module):
                                                                 nn.Module) else ():
             p.requires_grad_(False)  # a frozen, pretrained text space
         dim = int(self.text_encoder.embed_dim)
+        if project not in (True, False, 'text'):
+            raise ValueError(f"project must be True, False or 'text', got {project!r}")
         if not project and in_channels != dim:
             raise ValueError(f'project=False needs embeddings of the text space\'s size {dim}, '
                              f'got {in_channels}')
-        self.proj = nn.Linear(in_channels, dim) if project else nn.Identity()
+        self.project = project
+        self.proj = nn.Linear(in_channels, dim) if project is True else nn.Identity()
+        self.text_proj = nn.Linear(dim, in_channels) if project == 'text' else None
         self.void_embedding = nn.Parameter(torch.randn(dim) / dim ** 0.5)
-        self.logit_scale = nn.Parameter(torch.tensor(1.0 / init_temperature).log())
+        scale = torch.tensor(1.0 / init_temperature).log()
+        if learn_temperature:
+            self.logit_scale = nn.Parameter(scale)
+        else:
+            self.register_buffer('logit_scale', scale)
         self.templates = get_templates(templates)
         self._cache: Optional[Tuple[tuple, Tuple[Tensor, Tensor]]] = None
         self.set_vocabulary(vocabulary)
+        if project == 'text':  # ODISE's null embedding: the empty text's
+            with torch.no_grad():
+                self.void_embedding.copy_(F.normalize(
+                    self.text_encoder.encode(['']).float()[0], dim=-1))
 
     @property
     def num_classes(self) -> int:
@@ -129,15 +149,19 @@ class TextEmbeddingClassifier(nn.Module):
         """``exp(logit_scale)`` clamped at 100, as CLIP and FC-CLIP do."""
         return self.logit_scale.exp().clamp(max=100.0)
 
-    def class_logits(self, x: Tensor, scale) -> Tensor:
+    def class_logits(self, x: Tensor, scale, text_map: Optional[nn.Module] = None) -> Tensor:
         """(..., C) logits of normalised embeddings ``x`` (..., D) against the
         vocabulary: ``scale * cos`` reduced over synonyms by
-        ``synonym_reduce``.  Also FC-CLIP's out-of-vocabulary classifier of
-        mask-pooled CLIP image embeddings."""
+        ``synonym_reduce``.  Also FC-CLIP's / ODISE's out-of-vocabulary
+        classifier of mask-pooled CLIP image embeddings.  ``text_map``: a
+        map of the text embeddings into ``x``'s space first (renormalised)."""
+        def mapped(emb):
+            emb = emb.to(x)
+            return emb if text_map is None else F.normalize(text_map(emb), dim=-1)
         if self.synonym_reduce == 'mean':
-            return scale * x @ self.text_embeddings().to(x).t()
+            return scale * x @ mapped(self.text_embeddings()).t()
         emb, owner = self.synonym_embeddings()
-        per_synonym = scale * x @ emb.to(x).t()  # (..., S)
+        per_synonym = scale * x @ mapped(emb).t()  # (..., S)
         if len(owner) == self.num_classes:  # one name per class
             return per_synonym
         out = per_synonym.new_full((*x.shape[:-1], self.num_classes), float('-inf'))
@@ -148,8 +172,11 @@ class TextEmbeddingClassifier(nn.Module):
         """(..., in_channels) -> (..., C + 1) logits, "no object" last."""
         scale = self.logit_scale_value()
         x = F.normalize(self.proj(x), dim=-1)
-        void = scale * x @ F.normalize(self.void_embedding, dim=0).to(x)
-        return torch.cat([self.class_logits(x, scale), void[..., None]], dim=-1)
+        void_embedding = self.void_embedding.to(x)
+        if self.text_proj is not None:
+            void_embedding = self.text_proj(void_embedding)
+        void = scale * x @ F.normalize(void_embedding, dim=0)
+        return torch.cat([self.class_logits(x, scale, self.text_proj), void[..., None]], dim=-1)
 
 
 def text_classifier_like(layer: TextEmbeddingClassifier,

@@ -58,16 +58,19 @@ def _class_linear(layer: nn.Module) -> Optional[nn.Linear]:
 
 
 def _copy_heads(dst_norm: nn.LayerNorm, dst_mask: nn.Module, dst_cls: nn.Module,
-                src_norm: nn.LayerNorm, src_mask: nn.Module, src_cls: nn.Module,
+                src_norm: nn.LayerNorm, src_mask: nn.Module, src_cls: Optional[nn.Module],
                 src_columns: Optional[int] = None) -> bool:
     """Copy the output norm, the mask MLP and the class layer's linear map
     (``src_columns``: only its last columns) into the last columns of
     ``dst_cls``'s (zeros for the others).  Two text classifiers
     (:class:`TextEmbeddingClassifier`, OV-DVIS++) also get the same void
     embedding and temperature, so they give the same logits.  False when the
-    class layers are not of one kind with a linear map."""
+    class layers are not of one kind with a linear map (or ``src_cls`` is
+    None)."""
     dst_norm.load_state_dict(src_norm.state_dict())
     dst_mask.load_state_dict(src_mask.state_dict())
+    if src_cls is None:
+        return False
     dst_lin, src_lin = _class_linear(dst_cls), _class_linear(src_cls)
     if dst_lin is None or src_lin is None or type(dst_cls) is not type(src_cls):
         return False
@@ -204,8 +207,10 @@ class ReferringTracker(BaseModule):
         (OV-DVIS++) are copied the same way (projection, void embedding,
         temperature).  Returns False, copying the norm and mask MLP only,
         when the class layers are of other kinds."""
+        # a head classifying pooled mask embeddings (ODISE) reads another input
+        cls = head.cls_embed if getattr(head, 'pooled_embed', None) is None else None
         return _copy_heads(self.decoder_norm, self.mask_embed, self.class_embed,
-                           head.transformer_decoder.post_norm, head.mask_embed, head.cls_embed)
+                           head.transformer_decoder.post_norm, head.mask_embed, cls)
 
     def reset(self) -> None:
         """Forget the previous frame (a new video)."""

@@ -11,7 +11,41 @@ from torch import Tensor, nn
 from mmpanoptic.registry import MODELS
 
 from ..builder import build_part
+from ..classifiers.open_vocab_ensemble import mask_pool
 from ..classifiers.text_classifier import build_class_layer
+
+
+class PooledMaskEmbed(nn.Module):
+    """ODISE's class embedding of a query (``PooledMaskEmbed``, Xu et al.,
+    CVPR 2023): the mask features averaged inside the query's own binary
+    mask (logit > 0, no gradient through the mask), normed and projected,
+    added to the decoder output, then a norm and a 3-layer MLP to
+    ``projection_dim``, which the class layer reads.
+
+    Args:
+        embed_dims: query width (also the pooled features' width after the
+            projection; ODISE: 256 both).
+        mask_dims: mask feature width.
+        projection_dim: output width (ODISE: the mask width, 256).
+    """
+
+    def __init__(self, embed_dims: int, mask_dims: int, projection_dim: int = 256) -> None:
+        super().__init__()
+        self.pool_proj = nn.Sequential(nn.LayerNorm(mask_dims), nn.Linear(mask_dims, embed_dims))
+        self.mask_embed = nn.Sequential(
+            nn.LayerNorm(embed_dims), nn.Linear(embed_dims, embed_dims), nn.ReLU(inplace=True),
+            nn.Linear(embed_dims, embed_dims), nn.ReLU(inplace=True),
+            nn.Linear(embed_dims, projection_dim))
+        self.out_channels = projection_dim
+
+    def forward(self, queries: Tensor, masks: Tensor, mask_features: Tensor) -> Tensor:
+        """(B, Q, C) normed queries, (B, Q, *S) mask logits and (B, D, *S)
+        mask features (S: (h, w), or (T, h, w) for a clip) -> (B, Q, P)."""
+        if masks.dim() == 5:  # a clip: its frames stacked into one map
+            masks = masks.flatten(2, 3)
+            mask_features = mask_features.flatten(2, 3)
+        pooled = mask_pool(mask_features, masks.detach())
+        return self.mask_embed(self.pool_proj(pooled) + queries)
 
 
 @MODELS.register_module()
@@ -51,6 +85,9 @@ class Mask2FormerQueryHead(BaseModule):
             intermediate attention masks at key resolution (:meth:`_infer`;
             the same last layer to float precision).  False returns every
             layer at inference too (layer-by-layer parity checks).
+        pooled_mask_embed: :class:`PooledMaskEmbed` arguments
+            (``projection_dim``): classify each query from its mask-pooled
+            embedding, as ODISE; None: from the query (Mask2Former).
     """
 
     def __init__(self,
@@ -67,6 +104,7 @@ class Mask2FormerQueryHead(BaseModule):
                  enforce_decoder_input_project: bool = False,
                  classifier: Optional[dict] = None,
                  last_layer_only_at_inference: bool = True,
+                 pooled_mask_embed: Optional[dict] = None,
                  init_cfg=None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_classes = num_classes
@@ -91,7 +129,10 @@ class Mask2FormerQueryHead(BaseModule):
         self.query_embed = nn.Embedding(num_queries, feat_channels)
         self.query_feat = nn.Embedding(num_queries, feat_channels)
         self.level_embed = nn.Embedding(num_transformer_feat_level, feat_channels)
-        self.cls_embed = build_class_layer(classifier, feat_channels, num_classes)
+        self.pooled_embed = PooledMaskEmbed(feat_channels, out_channels, **pooled_mask_embed) \
+            if pooled_mask_embed is not None else None
+        class_input = self.pooled_embed.out_channels if self.pooled_embed else feat_channels
+        self.cls_embed = build_class_layer(classifier, class_input, num_classes)
         self.mask_embed = nn.Sequential(
             nn.Linear(feat_channels, feat_channels), nn.ReLU(inplace=True),
             nn.Linear(feat_channels, feat_channels), nn.ReLU(inplace=True),
@@ -123,13 +164,20 @@ class Mask2FormerQueryHead(BaseModule):
             (B * heads, Q, h * w) bool, True where attention is blocked.
         """
         queries = self.transformer_decoder.post_norm(queries)
-        cls = self.cls_embed(queries)
         masks = torch.einsum('bqc,bchw->bqhw', self.mask_embed(queries), mask_features)
+        cls = self.classify(queries, masks, mask_features)
         if attn_size is None:
             return cls, masks, None
         attn = F.interpolate(masks, attn_size, mode='bilinear', align_corners=False)
         attn = attn.flatten(2).unsqueeze(1).repeat(1, self.num_heads, 1, 1).flatten(0, 1)
         return cls, masks, (attn.sigmoid() < 0.5).detach()
+
+    def classify(self, normed: Tensor, masks: Tensor, mask_features: Tensor) -> Tensor:
+        """Class logits of normed queries: the class layer on the query, or
+        on ODISE's pooled mask embedding (``pooled_mask_embed``)."""
+        if self.pooled_embed is None:
+            return self.cls_embed(normed)
+        return self.cls_embed(self.pooled_embed(normed, masks, mask_features))
 
     def attention_mask(self, queries: Tensor, small_features: Tensor) -> Tensor:
         """The next layer's attention mask from mask features already at the
@@ -251,7 +299,8 @@ class Mask2FormerQueryHead(BaseModule):
             attn = F.interpolate(masks.flatten(1, 2), size, mode='bilinear',
                                  align_corners=False).view(n, masks.shape[1], -1)
             attn = attn.unsqueeze(1).repeat(1, self.num_heads, 1, 1).flatten(0, 1)
-            return self.cls_embed(normed), masks, (attn.sigmoid() < 0.5).detach()
+            cls = self.classify(normed, masks, mask_features.transpose(1, 2))
+            return cls, masks, (attn.sigmoid() < 0.5).detach()
 
         cls, masks, attn_mask = predict(queries, sizes[0])
         all_cls, all_masks = [cls], [masks]

@@ -8,6 +8,7 @@ from .mask_classification_segmentor import (
            MaskClassificationSegmentor,
            MaskFormer,
 )
+from .odise import ODISE
 from .panoptic_deeplab import PanopticDeepLab
 from .panoptic_fpn import PanopticFPN, build_part
 from .san import SAN
@@ -20,4 +21,4 @@ from .vip_deeplab import ViPDeepLab
 __all__ = ['DETRPanoptic', 'EoMT', 'PanopticFPN', 'build_part', 'MaskClassificationSegmentor',
            'MaskFormer', 'Mask2Former', 'KNet', 'VideoPanopticSegmentor',
            'PanopticDeepLab', 'UPSNet', 'FCCLIP', 'SAN', 'VidEoMT', 'DVIS', 'ViPDeepLab',
-           'TubeVideoSegmentor']
+           'TubeVideoSegmentor', 'ODISE']

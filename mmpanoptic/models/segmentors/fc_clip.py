@@ -1,18 +1,19 @@
 """FC-CLIP: open-vocabulary Mask2Former on a frozen CLIP image encoder."""
 from typing import Dict, Sequence, Tuple
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from mmpanoptic.registry import MODELS
 
-from ..classifiers.open_vocab_ensemble import geometric_ensemble, mask_pool, resize_mask_logits
+from ..classifiers.open_vocab_ensemble import (
+    geometric_ensemble,
+    mask_pool,
+    resize_mask_logits,
+    seen_classes,
+    synonym_set,
+)
 from .mask_classification_segmentor import Mask2Former
-
-
-def _synonym_set(vocabulary) -> set:
-    return {s.strip().lower() for synonyms in vocabulary for s in synonyms}
 
 
 @MODELS.register_module()
@@ -89,7 +90,7 @@ class FCCLIP(Mask2Former):
                             f'{type(self.backbone).__name__} has none')
         self.void, self.clip_pooling = void, clip_pooling
         self.ensemble_on_valid_mask = bool(ensemble_on_valid_mask)
-        self.seen_names = _synonym_set(self.classifier.vocabulary)
+        self.seen_names = synonym_set(self.classifier.vocabulary)
 
     @property
     def classifier(self):
@@ -99,8 +100,7 @@ class FCCLIP(Mask2Former):
 
     def seen_mask(self) -> Tensor:
         """(C,) bool: classes of the current vocabulary seen in training."""
-        return torch.tensor([bool(_synonym_set([c]) & self.seen_names)
-                             for c in self.classifier.vocabulary])
+        return seen_classes(self.classifier.vocabulary, self.seen_names)
 
     def adjust_outputs(self, outputs: Dict[str, Tensor],
                        backbone_feats: Sequence[Tensor]) -> Dict[str, Tensor]:

@@ -283,6 +283,60 @@ def pseudo_video_clips(train_pipeline: List[dict], *, clip_length: int,
     return pipeline, loader
 
 
+def ov_dvis_zero_shot(dataset: str, image_model: dict, *, clip_length: int,
+                      offline: bool = False, test_scale: Tuple[int, int] = (1333, 480)
+                      ) -> Tuple[dict, List[dict], dict, List[dict], List[dict], dict, dict,
+                                 List[dict], List[dict]]:
+    """OV-DVIS++ on a COCO-trained open-vocabulary image model
+    (``image_model``, e.g. FC-CLIP's), zero-shot on a video ``dataset`` (a
+    key of :data:`VIDEO_DATASETS`): :func:`dvis_model` with DVIS++'s R50 /
+    ConvNeXt-L tracker (6 blocks, FFN 2048, 8 heads, weighted-average
+    denoising, the contrastive term), trained on COCO pseudo videos of
+    ``clip_length`` copies (OV-DVIS++'s scales, frames padded to 32 instead
+    of the LSJ canvas), evaluated with the dataset's vocabulary at a shorter
+    side of 480 (``FC-CLIP_zero_shot_convnextl.yaml``'s MIN_SIZE_TEST);
+    ``offline``: the temporal refiner on whole videos.  Returns ``(model,
+    train_pipeline, train_dataloader, test_pipeline, tta_pipeline,
+    val_dataloader, test_dataloader, evaluators, custom_hooks)``."""
+    model = dvis_model(image_model, num_layers=6, num_heads=8, feedforward_channels=2048,
+                       clip_length=clip_length, noise='wa', reid_weight=2.0, offline=offline,
+                       detector_changes=dict(data_preprocessor=dict(batch_augments=None)))
+    pipeline, train_loader = pseudo_video_clips(
+        train_pipeline(dict(type='mmdet.RandomChoiceResize', scales=OV_DVIS_PSEUDO_SCALES,
+                            keep_ratio=True)),
+        clip_length=clip_length, clips_per_batch=1)
+    (model, test, tta, val_loader, test_loader, evaluators,
+     hooks) = zero_shot_video(dataset, None, model=model, test_scale=test_scale)
+    if offline:  # each test batch is one whole video
+        val_loader = dict(val_loader, batch_sampler=dict(type='VideoBatchSampler'))
+        test_loader = val_loader
+    return model, pipeline, train_loader, test, tta, val_loader, test_loader, evaluators, hooks
+
+
+def step_schedule(max_iters: int, milestone: int, lr: float) -> Tuple[dict, dict, List[dict]]:
+    """``(train_cfg, optim_wrapper, param_scheduler)``: ``max_iters``
+    iterations (one evaluation at the end), the base config's optimiser at
+    ``lr``, divided by 10 at ``milestone`` (detectron2's STEPS)."""
+    return (dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
+                 val_interval=max_iters),
+            dict(optimizer=dict(lr=lr)),
+            [dict(_delete_=True, type='MultiStepLR', milestones=[milestone], gamma=0.1,
+                  by_epoch=False, begin=0, end=max_iters)])
+
+
+def toy_dvis_schedule(max_iters: int = 600) -> Tuple[dict, dict, List[dict], dict]:
+    """``(train_cfg, optim_wrapper, param_scheduler, default_hooks)`` of the
+    toy DVIS stages: ``max_iters`` steps from the warm start at a low
+    learning rate (2e-5, 50 warm-up steps, cosine to 1e-5), gradients
+    clipped at 0.01, one checkpoint at the end."""
+    return (dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters),
+            dict(optimizer=dict(lr=2e-5), clip_grad=dict(max_norm=0.01)),
+            [dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
+             dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=max_iters,
+                  eta_min=1e-5)],
+            dict(checkpoint=dict(interval=max_iters)))
+
+
 def dvis_model(detector: dict, *, num_layers: int, num_heads: int, feedforward_channels: int,
                clip_length: int, offline: bool = False, noise: Optional[str] = 'wa',
                reid_weight: float = 2.0, kernel_size: int = 5,

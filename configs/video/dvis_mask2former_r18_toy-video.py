@@ -16,6 +16,7 @@ _base_ = '../mask2former/mask2former_r18_toy.py'
 from mmpanoptic.config_builders import (  # noqa: E402
     clip_training,
     dvis_model,
+    toy_dvis_schedule,
     toy_video_data,
     train_pipeline,
 )
@@ -36,10 +37,4 @@ train_pipeline, train_dataloader = clip_training(
 # The image model's weights (a checkpoint of the toy image or video config).
 load_from = 'work_dirs/mask2former_r18_online-tracker_toy-video/iter_2000.pth'
 max_iters = 600
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-optim_wrapper = dict(optimizer=dict(lr=2e-5), clip_grad=dict(max_norm=0.01))
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=50),
-    dict(type='CosineAnnealingLR', by_epoch=False, begin=50, end=max_iters, eta_min=1e-5),
-]
-default_hooks = dict(checkpoint=dict(interval=max_iters))
+train_cfg, optim_wrapper, param_scheduler, default_hooks = toy_dvis_schedule(max_iters)

@@ -11,24 +11,18 @@ import time
 import pytest
 
 from mmpanoptic.datasets.toy_open_vocab import (
-    STUFF_CATEGORIES,
-    THING_CATEGORIES,
     make_toy_open_vocab,
     make_toy_open_vocab_video,
 )
 
 from ..e2e_utils import last_checkpoint, read_json, record_result, run_tool
-from .test_train_open_vocab_video_toy import (
-    CONFIG as TRACKER_CONFIG,
-)
+from .test_train_open_vocab_video_toy import CONFIG as TRACKER_CONFIG
 from .test_train_open_vocab_video_toy import (
     NUM_FRAMES,
     NUM_VIDEOS,
     TRAIN_IMAGES,
-    demo_predictions,
+    demo_and_random_scores,
     options,
-    random_relabel,
-    score,
 )
 
 CONFIG = 'configs/video/dvis_mask2former_r18_text-minilm_toy-open-vocab-video.py'
@@ -68,19 +62,7 @@ def test_ov_dvis_tracks_novel_classes_after_pseudo_video_training(tmp_path):
     ckpt = last_checkpoint(dvis_work)
     dvis = run_test_tool(dvis_work, CONFIG, ckpt, images, videos, str(tmp_path / 'dvis.json'))
 
-    categories = f'{videos}/categories.json'
-    things = [c['name'] for c in THING_CATEGORIES]
-    stuff = [c['name'] for c in STUFF_CATEGORIES]
-    pred = str(tmp_path / 'demo' / 'pred')
-    demo_predictions(videos, CONFIG, ckpt, pred, things + stuff, things)
-    demo = score(videos, pred, categories)
-    for key in ('VPQ', 'STQ', 'VPQ_base', 'VPQ_novel', 'STQ_base', 'STQ_novel'):
-        assert demo[key] == pytest.approx(dvis.get(key, 0.0), abs=1e-6), key
-    random = []
-    for seed in range(3):
-        out = str(tmp_path / f'random{seed}')
-        random_relabel(pred, out, categories, seed)
-        random.append(score(videos, out, categories))
+    _, random = demo_and_random_scores(videos, CONFIG, ckpt, tmp_path, dvis)
     print('tracker', {k: round(v, 2) for k, v in tracker.items()})
     print('dvis', {k: round(v, 2) for k, v in dvis.items()})
     print('random', [{k: round(v, 2) for k, v in r.items()} for r in random])

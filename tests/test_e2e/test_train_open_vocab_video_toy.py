@@ -112,6 +112,28 @@ def random_relabel(pred, out, categories, seed):
             write_step_frame(osp.join(out, video, name), category, instance)
 
 
+def demo_and_random_scores(videos, config, ckpt, work, runner_metrics):
+    """video_demo.py --classes (all 20 names) --pred-out on every validation
+    video, scored by video_eval.py --group: the figures must be the
+    runner's; and the random classifier on the same tracks (seeds 0, 1, 2).
+    Returns ``(demo figures, [random figures per seed])``."""
+    categories = osp.join(videos, 'categories.json')
+    things = [c['name'] for c in THING_CATEGORIES]
+    stuff = [c['name'] for c in STUFF_CATEGORIES]
+    pred = str(work / 'demo' / 'pred')
+    demo_predictions(videos, config, ckpt, pred, things + stuff, things)
+    demo = score(videos, pred, categories)
+    for key in ('VPQ', 'STQ', 'VPQ_base', 'VPQ_novel', 'STQ_base', 'STQ_novel'):
+        # runner = demo + files
+        assert demo[key] == pytest.approx(runner_metrics.get(key, 0.0), abs=1e-6), key
+    random = []
+    for seed in range(3):
+        out = str(work / f'random{seed}')
+        random_relabel(pred, out, categories, seed)
+        random.append(score(videos, out, categories))
+    return demo, random
+
+
 @pytest.mark.slow
 def test_novel_classes_are_tracked_from_their_names(tmp_path):
     images, videos = str(tmp_path / 'images'), str(tmp_path / 'videos')
@@ -131,19 +153,8 @@ def test_novel_classes_are_tracked_from_their_names(tmp_path):
     print({k: round(v, 2) for k, v in m.items()})
 
     categories = osp.join(videos, 'categories.json')
-    things = [c['name'] for c in THING_CATEGORIES]
     stuff = [c['name'] for c in STUFF_CATEGORIES]
-    pred = str(tmp_path / 'demo' / 'pred')
-    demo_predictions(videos, CONFIG, ckpt, pred, things + stuff, things)
-    demo = score(videos, pred, categories)
-    for key in ('VPQ', 'STQ', 'VPQ_base', 'VPQ_novel', 'STQ_base', 'STQ_novel'):
-        assert demo[key] == pytest.approx(m.get(key, 0.0), abs=1e-6), key  # runner = demo + files
-
-    random = []
-    for seed in range(3):
-        out = str(tmp_path / f'random{seed}')
-        random_relabel(pred, out, categories, seed)
-        random.append(score(videos, out, categories))
+    demo, random = demo_and_random_scores(videos, CONFIG, ckpt, tmp_path, m)
     closed_pred = str(tmp_path / 'closed' / 'pred')
     base = [c['name'] for c in THING_CATEGORIES if c['name'] in BASE_THINGS]
     demo_predictions(videos, CONFIG, ckpt, closed_pred, base + stuff, base)

@@ -16,8 +16,40 @@ from ..classifiers.open_vocab_ensemble import (
 from .mask_classification_segmentor import Mask2Former
 
 
+class CLIPEnsembleMixin:
+    """What FC-CLIP and ODISE share: one text classifier (the head's) in a
+    CLIP text space, a frozen CLIP image tower in the same space, the
+    classes seen in training, and the ensemble's weights."""
+
+    def _init_ensemble(self, clip_tower, *, alpha: float, beta: float,
+                       clip_logit_scale: float) -> None:
+        name = type(self).__name__
+        layers = self.text_classifiers()
+        if len(layers) != 1:
+            raise TypeError(f'{name} needs panoptic_head.classifier=dict(type='
+                            '"TextEmbeddingClassifier", text_encoder=dict(type='
+                            '"CLIPTextEncoder", ...))')
+        text_dim = int(layers[0].text_encoder.embed_dim)
+        if clip_tower is not None and text_dim != clip_tower.embed_dim:
+            raise ValueError(f'the CLIP image tower embeds in {clip_tower.embed_dim} dims, '
+                             f'the text encoder in {text_dim}: they must be one CLIP model')
+        self.alpha, self.beta = float(alpha), float(beta)
+        self.clip_logit_scale = float(clip_logit_scale)
+        self.seen_names = synonym_set(layers[0].vocabulary)
+
+    @property
+    def classifier(self):
+        """The head's text classifier (a property: registering it again as a
+        sub-module would store its weights twice in checkpoints)."""
+        return self.panoptic_head.cls_embed
+
+    def seen_mask(self) -> Tensor:
+        """(C,) bool: classes of the current vocabulary seen in training."""
+        return seen_classes(self.classifier.vocabulary, self.seen_names)
+
+
 @MODELS.register_module()
-class FCCLIP(Mask2Former):
+class FCCLIP(CLIPEnsembleMixin, Mask2Former):
     """FC-CLIP (Yu et al., NeurIPS 2023): a Mask2Former whose backbone is a
     frozen CLIP image encoder and whose class layer is a
     :class:`TextEmbeddingClassifier` on the same CLIP's text encoder.  At test
@@ -71,17 +103,8 @@ class FCCLIP(Mask2Former):
         if not hasattr(self.backbone, 'embed'):
             raise TypeError(f'FCCLIP needs a CLIP image backbone with embed() (CLIPResNet), '
                             f'got {type(self.backbone).__name__}')
-        layers = self.text_classifiers()
-        if len(layers) != 1:
-            raise TypeError('FCCLIP needs panoptic_head.classifier=dict(type='
-                            '"TextEmbeddingClassifier", text_encoder=dict(type='
-                            '"CLIPTextEncoder", ...))')
-        text_dim = int(layers[0].text_encoder.embed_dim)
-        if text_dim != self.backbone.embed_dim:
-            raise ValueError(f'the CLIP image tower embeds in {self.backbone.embed_dim} dims, '
-                             f'the text encoder in {text_dim}: they must be one CLIP model')
-        self.alpha, self.beta = float(alpha), float(beta)
-        self.clip_logit_scale = float(clip_logit_scale)
+        self._init_ensemble(self.backbone, alpha=alpha, beta=beta,
+                            clip_logit_scale=clip_logit_scale)
         if clip_pooling not in ('attention', 'mean', 'sigmoid'):
             raise ValueError(f"clip_pooling must be 'attention', 'mean' or 'sigmoid', "
                              f'got {clip_pooling!r}')
@@ -90,17 +113,6 @@ class FCCLIP(Mask2Former):
                             f'{type(self.backbone).__name__} has none')
         self.void, self.clip_pooling = void, clip_pooling
         self.ensemble_on_valid_mask = bool(ensemble_on_valid_mask)
-        self.seen_names = synonym_set(self.classifier.vocabulary)
-
-    @property
-    def classifier(self):
-        """The head's text classifier (a property: registering it again as a
-        sub-module would store its weights twice in checkpoints)."""
-        return self.panoptic_head.cls_embed
-
-    def seen_mask(self) -> Tensor:
-        """(C,) bool: classes of the current vocabulary seen in training."""
-        return seen_classes(self.classifier.vocabulary, self.seen_names)
 
     def adjust_outputs(self, outputs: Dict[str, Tensor],
                        backbone_feats: Sequence[Tensor]) -> Dict[str, Tensor]:

@@ -9,12 +9,13 @@ from torch import Tensor, nn
 from mmpanoptic.registry import MODELS
 
 from ..backbones.diffusion_backbone import CLIP_MEAN, CLIP_STD
-from ..classifiers.open_vocab_ensemble import geometric_ensemble, seen_classes, synonym_set
+from ..classifiers.open_vocab_ensemble import geometric_ensemble
+from .fc_clip import CLIPEnsembleMixin
 from .mask_classification_segmentor import Mask2Former
 
 
 @MODELS.register_module()
-class ODISE(Mask2Former):
+class ODISE(CLIPEnsembleMixin, Mask2Former):
     """ODISE (Xu et al., CVPR 2023) with label supervision: a Mask2Former on
     :class:`DiffusionBackbone` whose queries are classified from their
     mask-pooled embeddings (``Mask2FormerQueryHead(pooled_mask_embed=...)``)
@@ -41,29 +42,11 @@ class ODISE(Mask2Former):
                  alpha: float = 0.3, beta: float = 0.7, clip_logit_scale: float = 100.0,
                  **kwargs) -> None:
         super().__init__(**kwargs)
-        layers = self.text_classifiers()
-        if len(layers) != 1:
-            raise TypeError('ODISE needs panoptic_head.classifier=dict(type='
-                            '"TextEmbeddingClassifier", ...)')
         self.clip_head = MODELS.build(clip_head) if isinstance(clip_head, dict) else clip_head
         if self.clip_head is not None:
             self.clip_head.requires_grad_(False)
-            text_dim = int(layers[0].text_encoder.embed_dim)
-            if text_dim != self.clip_head.embed_dim:
-                raise ValueError(f'the CLIP head embeds in {self.clip_head.embed_dim} dims, the '
-                                 f'text encoder in {text_dim}: they must be one CLIP model')
-        self.alpha, self.beta = float(alpha), float(beta)
-        self.clip_logit_scale = float(clip_logit_scale)
-        self.seen_names = synonym_set(layers[0].vocabulary)
-
-    @property
-    def classifier(self):
-        """The head's text classifier (not registered twice)."""
-        return self.panoptic_head.cls_embed
-
-    def seen_mask(self) -> Tensor:
-        """(C,) bool: classes of the current vocabulary seen in training."""
-        return seen_classes(self.classifier.vocabulary, self.seen_names)
+        self._init_ensemble(self.clip_head, alpha=alpha, beta=beta,
+                            clip_logit_scale=clip_logit_scale)
 
     def clip_input(self, batch_inputs: Tensor) -> Tensor:
         """The batch (normalised by the data preprocessor) normalised for CLIP."""

@@ -10,7 +10,8 @@
 # (CKPT: the FC-CLIP config's image checkpoint loads into the video model
 # as it is).
 # Differs from OV-DVIS++ on purpose: the tracker is our online mask tracker,
-# not DVIS++'s trained referring tracker.
+# not DVIS++'s trained referring tracker (that model:
+# ov-dvis_fcclip_clip-convnext-l_coco-pseudo-video_zero-shot_vipseg.py).
 _base_ = '../open_vocab/fcclip_clip-convnext-l_lsj-50e_coco-panoptic.py'
 from mmpanoptic.config_builders import zero_shot_video  # noqa: E402
 

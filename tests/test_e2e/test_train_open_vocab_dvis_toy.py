@@ -28,9 +28,13 @@ from .test_train_open_vocab_video_toy import (
 CONFIG = 'configs/video/dvis_mask2former_r18_text-minilm_toy-open-vocab-video.py'
 # Floors below the first run (docs/results/toy_open_vocab_dvis.json: DVIS
 # VPQ novel 30.17 / base 49.36, STQ novel 37.00; the tracker's novel VPQ
-# 29.36; the random classifier 0 on novel classes).
-NOVEL_VPQ_FLOOR = 20.0
-NOVEL_STQ_FLOOR = 25.0
+# 29.36; the random classifier 0 on novel classes).  Novel VPQ varies between
+# runs of the same config (the tracker's: 13.50 in
+# docs/results/toy_open_vocab_video.json, 29.36 here): the absolute novel
+# floors are those of test_train_open_vocab_video_toy.py, the relative one
+# compares with the tracker of the same run.
+NOVEL_VPQ_FLOOR = 10.0
+NOVEL_STQ_FLOOR = 14.0
 BASE_VPQ_FLOOR = 40.0
 OF_TRACKER = 0.7  # DVIS novel VPQ at least this share of the tracker's
 

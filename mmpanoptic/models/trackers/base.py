@@ -20,6 +20,7 @@ path (:meth:`MaskClassificationSegmentor.predict_outputs` with
 """
 from typing import Dict, List, Optional, Tuple
 
+import torch
 from torch import Tensor
 
 
@@ -42,6 +43,34 @@ class BaseTracker:
               propagated: Optional[Tensor] = None) -> Tuple[Tensor, List[Dict]]:
         """``(ids, segments_info)`` of one frame relabelled with track ids."""
         raise NotImplementedError
+
+    def _new_id(self) -> int:
+        """The next unused track id (trackers set ``next_id = 1`` on reset)."""
+        self.next_id += 1
+        return self.next_id - 1
+
+    def _with_stuff(self, ids: Tensor, segments: List[Dict], lut: Dict[int, int],
+                    out: List[Dict]) -> Tuple[Tensor, List[Dict]]:
+        """Finish a frame whose thing segments are named (``lut``: segment id
+        -> track id, ``out``: their renamed entries): each stuff class keeps
+        one id for the whole video (``stuff_ids``), then the id map is
+        relabelled and segments sharing an id merged."""
+        for s in segments:
+            if not s['isthing']:
+                tid = self.stuff_ids.setdefault(s['label'], self._new_id())
+                lut[s['id']] = tid
+                out.append(dict(s, id=tid))
+        return relabel(ids, lut), merge_same_ids(out)
+
+
+def relabel(ids: Tensor, mapping: Dict[int, int]) -> Tensor:
+    """Replace segment ids by ``mapping[id]`` in one lookup (ids not in the
+    mapping, VOID included, become 0)."""
+    size = max([int(ids.max()) if ids.numel() else 0] + list(mapping)) + 1
+    table = torch.zeros(size, dtype=ids.dtype, device=ids.device)
+    for old, new in mapping.items():
+        table[old] = new
+    return table[ids.long()]
 
 
 def merge_same_ids(segments: List[Dict]) -> List[Dict]:

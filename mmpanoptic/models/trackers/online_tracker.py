@@ -9,7 +9,7 @@ from torch import Tensor
 
 from mmpanoptic.registry import TASK_UTILS
 
-from .base import BaseTracker, merge_same_ids
+from .base import BaseTracker, relabel
 
 
 class _Track:
@@ -20,16 +20,6 @@ class _Track:
         self.id, self.label, self.mask = tid, label, mask
         self.centre, self.velocity, self.last_seen = centre, torch.zeros(2), frame
         self.embedding = embedding
-
-
-def relabel(ids: Tensor, mapping: Dict[int, int]) -> Tensor:
-    """Replace segment ids by ``mapping[id]`` in one lookup (ids not in the
-    mapping, VOID included, become 0)."""
-    size = max([int(ids.max()) if ids.numel() else 0] + list(mapping)) + 1
-    table = torch.zeros(size, dtype=ids.dtype, device=ids.device)
-    for old, new in mapping.items():
-        table[old] = new
-    return table[ids.long()]
 
 
 def _centre(mask: Tensor) -> Tensor:
@@ -96,10 +86,6 @@ class OnlineMaskTracker(BaseTracker):
         self.stuff_ids: Dict[int, int] = {}
         self.next_id = 1
         self.frame = -1
-
-    def _new_id(self) -> int:
-        self.next_id += 1
-        return self.next_id - 1
 
     def track(self, ids: Tensor, segments: List[Dict], *, embeddings: Optional[Tensor] = None,
               queries: Optional[Tensor] = None, fresh: bool = True,
@@ -169,12 +155,7 @@ class OnlineMaskTracker(BaseTracker):
             matched_tracks.add(t.id)
             lut[s['id']] = t.id
             out_segments.append(dict(s, id=t.id))
-        for s in segments:
-            if not s['isthing']:
-                tid = self.stuff_ids.setdefault(s['label'], self._new_id())
-                lut[s['id']] = tid
-                out_segments.append(dict(s, id=tid))
-        return relabel(ids, lut), merge_same_ids(out_segments)
+        return self._with_stuff(ids, segments, lut, out_segments)
 
 
 @TASK_UTILS.register_module()

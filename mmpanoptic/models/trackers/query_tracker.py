@@ -9,8 +9,7 @@ from torch import Tensor
 
 from mmpanoptic.registry import TASK_UTILS
 
-from .base import BaseTracker, merge_same_ids
-from .online_tracker import relabel
+from .base import BaseTracker
 
 
 @TASK_UTILS.register_module()
@@ -60,10 +59,6 @@ class QueryPropagationTracker(BaseTracker):
         self.tracks: Dict[int, Dict] = {}  # id -> embedding, label, last_seen
         self.stuff_ids: Dict[int, int] = {}
         self.next_id = 1
-
-    def _new_id(self) -> int:
-        self.next_id += 1
-        return self.next_id - 1
 
     def init_queries(self) -> Tuple[Optional[Tensor], bool]:
         """Query features for the next frame and whether it is a fresh detection."""
@@ -115,10 +110,5 @@ class QueryPropagationTracker(BaseTracker):
                                     last_seen=self.frame)
             lut[s['id']] = tid
             out.append(dict(s, id=tid))
-        for s in segments:
-            if not s['isthing']:
-                tid = self.stuff_ids.setdefault(s['label'], self._new_id())
-                lut[s['id']] = tid
-                out.append(dict(s, id=tid))
         self.queries = queries.detach()[None]
-        return relabel(ids, lut), merge_same_ids(out)
+        return self._with_stuff(ids, segments, lut, out)

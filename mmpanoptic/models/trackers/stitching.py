@@ -8,8 +8,7 @@ from torch import Tensor
 
 from mmpanoptic.registry import TASK_UTILS
 
-from .base import BaseTracker, merge_same_ids
-from .online_tracker import relabel
+from .base import BaseTracker
 
 
 @TASK_UTILS.register_module()
@@ -41,10 +40,6 @@ class NextFrameStitcher(BaseTracker):
         self.labels: Dict[int, int] = {}  # track id -> label
         self.stuff_ids: Dict[int, int] = {}
         self.next_id = 1
-
-    def _new_id(self) -> int:
-        self.next_id += 1
-        return self.next_id - 1
 
     def _match(self, ids: Tensor, things: List[Dict], propagated: Tensor) -> Dict[int, int]:
         """Segment index -> track id by IoU with the propagated regions."""
@@ -79,9 +74,4 @@ class NextFrameStitcher(BaseTracker):
             self.labels[tid] = s['label']
             lut[s['id']] = tid
             out.append(dict(s, id=tid))
-        for s in segments:
-            if not s['isthing']:
-                tid = self.stuff_ids.setdefault(s['label'], self._new_id())
-                lut[s['id']] = tid
-                out.append(dict(s, id=tid))
-        return relabel(ids, lut), merge_same_ids(out)
+        return self._with_stuff(ids, segments, lut, out)

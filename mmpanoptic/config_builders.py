@@ -307,21 +307,95 @@ def ov_dvis_zero_shot(dataset: str, image_model: dict, *, clip_length: int,
         clip_length=clip_length, clips_per_batch=1)
     (model, test, tta, val_loader, test_loader, evaluators,
      hooks) = zero_shot_video(dataset, None, model=model, test_scale=test_scale)
-    if offline:  # each test batch is one whole video
-        val_loader = dict(val_loader, batch_sampler=dict(type='VideoBatchSampler'))
-        test_loader = val_loader
+    if offline:
+        val_loader = test_loader = whole_video_batches(val_loader)
     return model, pipeline, train_loader, test, tta, val_loader, test_loader, evaluators, hooks
 
 
-def step_schedule(max_iters: int, milestone: int, lr: float) -> Tuple[dict, dict, List[dict]]:
+def whole_video_batches(loader: dict, clip_length: Optional[int] = None) -> dict:
+    """A video evaluation loader whose batches are whole videos
+    (:class:`VideoBatchSampler`; offline models) or, with ``clip_length``,
+    clips of one video (tube queries)."""
+    sampler = dict(type='VideoBatchSampler')
+    if clip_length is not None:
+        sampler['clip_length'] = clip_length
+    return dict(loader, batch_sampler=sampler)
+
+
+def dvis_recipe(dataset: str, image_model: dict, *, offline: bool = False) -> Tuple:
+    """DVIS++'s R50 VIPSeg recipe on a video dataset's Mask2Former R50
+    (``image_model``, frozen; a key of :data:`VIDEO_DATASETS`): the referring
+    tracker (6 blocks, width 256, 8 heads, FFN 2048, weighted-average
+    denoising, no contrastive term as DVIS++'s VIPSeg R50 config) on clips of
+    5 frames 1..2 apart or, ``offline``, the temporal refiner on clips of 11
+    consecutive frames tested on whole videos; one clip per GPU, 20k
+    iterations, lr 1e-4 divided by 10 at 14k.  Returns ``(model,
+    train_pipeline, test_pipeline, train_dataloader, val_dataloader,
+    test_dataloader, val_evaluator, test_evaluator, train_cfg,
+    optim_wrapper, param_scheduler)``."""
+    clip_length = 11 if offline else 5
+    model = dvis_model(image_model, num_layers=6, num_heads=8, feedforward_channels=2048,
+                       clip_length=clip_length, noise='wa', reid_weight=0.0, offline=offline)
+    (train, test, train_loader, val_loader, test_loader, val_eval,
+     test_eval) = video_clip_data(dataset, clip_length=clip_length, clips_per_batch=1,
+                                  max_gap=1 if offline else 2)
+    if offline:
+        val_loader = test_loader = whole_video_batches(val_loader)
+    return (model, train, test, train_loader, val_loader, test_loader, val_eval, test_eval,
+            *step_schedule(20000, 14000, lr=1e-4, replace_loop=False))
+
+
+def tube_video_recipe(dataset: str, image_model: dict, clip_length: int) -> Tuple:
+    """Tube queries on a video dataset's Mask2Former recipe (``image_model``;
+    a key of :data:`VIDEO_DATASETS`): :func:`tube_recipe`, trained on 2 clips
+    of ``clip_length`` consecutive frames per GPU (the image recipe's
+    schedule), tested clip by clip.  Returns ``(model, train_pipeline,
+    test_pipeline, train_dataloader, val_dataloader, test_dataloader,
+    val_evaluator, test_evaluator)``."""
+    (train, test, train_loader, val_loader, _, val_eval,
+     test_eval) = video_clip_data(dataset, clip_length=clip_length, clips_per_batch=2)
+    val_loader = whole_video_batches(val_loader, clip_length)
+    return (tube_recipe(image_model, clip_length), train, test, train_loader, val_loader,
+            val_loader, val_eval, test_eval)
+
+
+def tube_recipe(image_model: dict, clip_length: int) -> dict:
+    """A :class:`TubeVideoSegmentor` on an image config's model: queries
+    over clips of ``clip_length`` frames, clips linked by query matching
+    (:class:`QueryPropagationTracker`, similarity 0.5, 5 frames of memory)."""
+    return dict(_delete_=True, type='TubeVideoSegmentor', detector=image_model,
+                clip_length=clip_length,
+                tracker=dict(type='QueryPropagationTracker', refresh_interval=None,
+                             sim_thr=0.5, max_age=5))
+
+
+def step_schedule(max_iters: int, milestone: int, lr: float, *,
+                  replace_loop: bool = True) -> Tuple[dict, dict, List[dict]]:
     """``(train_cfg, optim_wrapper, param_scheduler)``: ``max_iters``
     iterations (one evaluation at the end), the base config's optimiser at
-    ``lr``, divided by 10 at ``milestone`` (detectron2's STEPS)."""
-    return (dict(_delete_=True, type='IterBasedTrainLoop', max_iters=max_iters,
-                 val_interval=max_iters),
+    ``lr``, divided by 10 at ``milestone`` (detectron2's STEPS).
+    ``replace_loop=False`` merges the loop into the base config's (an
+    iteration-based base) instead of replacing it."""
+    loop = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
+    return (dict(loop, _delete_=True) if replace_loop else loop,
             dict(optimizer=dict(lr=lr)),
             [dict(_delete_=True, type='MultiStepLR', milestones=[milestone], gamma=0.1,
                   by_epoch=False, begin=0, end=max_iters)])
+
+
+def toy_dvis_model(image_model: dict, *, offline: bool = False,
+                   detector_changes: Optional[dict] = None) -> dict:
+    """The toy DVIS (:func:`dvis_model` on the toy Mask2Former): 3 blocks,
+    4 heads, FFN 256, clips of 5, no denoising and no contrastive term (on
+    the toy videos they lowered VPQ at 600 steps), the toy segmenter's 1024
+    points per frame for matching and losses; ``offline``: the refiner with
+    a 3-frame convolution."""
+    return dvis_model(image_model, num_layers=3, num_heads=4, feedforward_channels=256,
+                      clip_length=5, noise=None, reid_weight=0.0, offline=offline,
+                      kernel_size=3 if offline else 5,
+                      criterion=dict(matcher=dict(type='HungarianMaskMatcher', num_points=1024),
+                                     num_points=1024),
+                      detector_changes=detector_changes)
 
 
 def toy_dvis_schedule(max_iters: int = 600) -> Tuple[dict, dict, List[dict], dict]:

@@ -12,16 +12,14 @@
 _base_ = '../mask2former/mask2former_r18_toy.py'
 from mmpanoptic.config_builders import (  # noqa: E402
     clip_training,
-    dvis_model,
+    toy_dvis_model,
     toy_dvis_schedule,
     toy_video_data,
     train_pipeline,
+    whole_video_batches,
 )
 
-model = dvis_model({{_base_.model}}, num_layers=3, num_heads=4, feedforward_channels=256,
-                   clip_length=5, noise=None, reid_weight=0.0, offline=True, kernel_size=3,
-                   criterion=dict(matcher=dict(type='HungarianMaskMatcher', num_points=1024),
-                                  num_points=1024))
+model = toy_dvis_model({{_base_.model}}, offline=True)
 
 (dataset_type, test_pipeline, train_dataloader, val_dataloader, test_dataloader,
  val_evaluator, test_evaluator) = toy_video_data({{_base_.train_pipeline}})
@@ -29,8 +27,7 @@ train_pipeline, train_dataloader = clip_training(
     train_pipeline(dict(type='mmdet.Resize', scale=(128, 128), keep_ratio=True)),
     train_dataloader, clip_length=5)
 # Each test batch is one whole video.
-val_dataloader = dict(val_dataloader, batch_sampler=dict(type='VideoBatchSampler'))
-test_dataloader = val_dataloader
+val_dataloader = test_dataloader = whole_video_batches(val_dataloader)
 
 load_from = 'work_dirs/dvis_mask2former_r18_toy-video/iter_600.pth'
 max_iters = 600

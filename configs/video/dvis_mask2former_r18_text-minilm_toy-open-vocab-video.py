@@ -18,8 +18,8 @@
 # The tracker settings are the toy DVIS's (dvis_mask2former_r18_toy-video.py).
 _base_ = '../mask2former/mask2former_r18_toy.py'
 from mmpanoptic.config_builders import (  # noqa: E402
-    dvis_model,
     pseudo_video_clips,
+    toy_dvis_model,
     toy_dvis_schedule,
     toy_open_vocab_detector,
     toy_video_data,
@@ -31,12 +31,9 @@ base_things = list(BASE_THINGS)
 novel_things = list(NOVEL)
 stuff = ['sky', 'grass', 'water', 'sand']
 
-model = dvis_model({{_base_.model}}, num_layers=3, num_heads=4, feedforward_channels=256,
-                   clip_length=5, noise=None, reid_weight=0.0,
-                   criterion=dict(matcher=dict(type='HungarianMaskMatcher', num_points=1024),
-                                  num_points=1024),
-                   detector_changes=toy_open_vocab_detector(base_things + stuff,
-                                                            len(base_things)))
+model = toy_dvis_model({{_base_.model}},
+                       detector_changes=toy_open_vocab_detector(base_things + stuff,
+                                                                len(base_things)))
 
 # Evaluation: the open-vocabulary toy videos, VPQ / STQ on base and novel
 # classes apart.

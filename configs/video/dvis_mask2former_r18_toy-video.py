@@ -15,17 +15,14 @@
 _base_ = '../mask2former/mask2former_r18_toy.py'
 from mmpanoptic.config_builders import (  # noqa: E402
     clip_training,
-    dvis_model,
+    toy_dvis_model,
     toy_dvis_schedule,
     toy_video_data,
     train_pipeline,
 )
 
-# The toy segmenter's 1024 points per frame for matching and losses.
-model = dvis_model({{_base_.model}}, num_layers=3, num_heads=4, feedforward_channels=256,
-                   clip_length=5, noise=None, reid_weight=0.0,
-                   criterion=dict(matcher=dict(type='HungarianMaskMatcher', num_points=1024),
-                                  num_points=1024))
+# 3 blocks, no denoising or contrastive term, the toy segmenter's 1024 points (toy_dvis_model).
+model = toy_dvis_model({{_base_.model}})
 
 (dataset_type, test_pipeline, train_dataloader, val_dataloader, test_dataloader,
  val_evaluator, test_evaluator) = toy_video_data({{_base_.train_pipeline}})

@@ -10,15 +10,8 @@
 #       --cfg-options load_from=IMAGE_MODEL.pth
 #   python tools/test.py configs/video/dvis_mask2former_r50_vipseg.py CKPT
 _base_ = '../mask2former/mask2former_r50_40k_vipseg-panoptic.py'
-from mmpanoptic.config_builders import dvis_model, video_clip_data  # noqa: E402
+from mmpanoptic.config_builders import dvis_recipe  # noqa: E402
 
-model = dvis_model({{_base_.model}}, num_layers=6, num_heads=8, feedforward_channels=2048,
-                   clip_length=5, noise='wa', reid_weight=0.0)
-(train_pipeline, test_pipeline, train_dataloader, val_dataloader, test_dataloader,
- val_evaluator, test_evaluator) = video_clip_data('vipseg', clip_length=5, clips_per_batch=1,
-                                                  max_gap=2)
-max_iters = 20000
-train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
-optim_wrapper = dict(optimizer=dict(lr=1e-4))
-param_scheduler = [dict(_delete_=True, type='MultiStepLR', milestones=[14000], gamma=0.1,
-                        by_epoch=False, begin=0, end=max_iters)]
+(model, train_pipeline, test_pipeline, train_dataloader, val_dataloader, test_dataloader,
+ val_evaluator, test_evaluator, train_cfg, optim_wrapper,
+ param_scheduler) = dvis_recipe('vipseg', {{_base_.model}})

@@ -13,16 +13,12 @@ from mmpanoptic.config_builders import (  # noqa: E402
     clip_training,
     toy_video_data,
     train_pipeline,
+    tube_recipe,
+    whole_video_batches,
 )
 
 clip_length = 2
-model = dict(
-    _delete_=True,
-    type='TubeVideoSegmentor',
-    detector={{_base_.model}},
-    clip_length=clip_length,
-    tracker=dict(type='QueryPropagationTracker', refresh_interval=None, sim_thr=0.5,
-                 max_age=5))
+model = tube_recipe({{_base_.model}}, clip_length)
 
 (dataset_type, test_pipeline, train_dataloader, val_dataloader, test_dataloader,
  val_evaluator, test_evaluator) = toy_video_data({{_base_.train_pipeline}})
@@ -30,6 +26,4 @@ train_pipeline, train_dataloader = clip_training(
     train_pipeline(dict(type='mmdet.Resize', scale=(128, 128), keep_ratio=True)),
     train_dataloader, clip_length=clip_length, clips_per_batch=2)
 # One clip per test batch.
-val_dataloader = dict(val_dataloader,
-                      batch_sampler=dict(type='VideoBatchSampler', clip_length=clip_length))
-test_dataloader = val_dataloader
+val_dataloader = test_dataloader = whole_video_batches(val_dataloader, clip_length)

@@ -6,18 +6,8 @@
 # runs the same weights with other clip lengths (T = 1: online).
 #   python tools/train.py configs/video/mask2former_r50_tube-clip3_kitti-step.py
 _base_ = '../mask2former/mask2former_r50_30k_kitti-step-panoptic.py'
-from mmpanoptic.config_builders import video_clip_data  # noqa: E402
+from mmpanoptic.config_builders import tube_video_recipe  # noqa: E402
 
 clip_length = 3
-model = dict(
-    _delete_=True,
-    type='TubeVideoSegmentor',
-    detector={{_base_.model}},
-    clip_length=clip_length,
-    tracker=dict(type='QueryPropagationTracker', refresh_interval=None, sim_thr=0.5,
-                 max_age=5))
-(train_pipeline, test_pipeline, train_dataloader, val_dataloader, test_dataloader,
- val_evaluator, test_evaluator) = video_clip_data('kitti_step', clip_length=clip_length,
-                                                  clips_per_batch=2)
-val_dataloader['batch_sampler'] = dict(type='VideoBatchSampler', clip_length=clip_length)
-test_dataloader = val_dataloader
+(model, train_pipeline, test_pipeline, train_dataloader, val_dataloader, test_dataloader,
+ val_evaluator, test_evaluator) = tube_video_recipe('kitti_step', {{_base_.model}}, clip_length)
